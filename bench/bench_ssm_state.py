@@ -1,0 +1,93 @@
+#!/usr/bin/env python
+"""Benchmark: a full h-state heatmap (every layer x every token, `--samples` noise samples) by the token-by-token
+reference (`reference_state_trace`, Hugging Face's cache) and by the fast path (`fast_state_trace`), with the ratio.
+
+    python bench/bench_ssm_state.py                                   # toy Mamba and a random model of mamba-130m's shape, CPU
+    python bench/bench_ssm_state.py --models 130m 1.4b 2.8b --device cuda --dtype float32
+
+Targets (from the issue): fast >= 5x the reference on the CPU for the 130m shape, >= 30x on a GPU.
+The scores of the two must agree (max |diff| printed; 1e-5 in float32). Peak memory: CUDA max_memory_allocated per
+phase on a GPU; on the CPU the process's peak resident set size after each phase (it only grows).
+"""
+import argparse, resource, sys, time, warnings
+import numpy as np
+import torch
+
+SHAPES = {'toy': None, '130m': 'mamba-130m', '370m': 'mamba-370m', '790m': 'mamba-790m', '1.4b': 'mamba-1.4b',
+          '2.8b': 'mamba-2.8b', 'mamba2-130m': 'mamba2-130m'}
+
+
+def _peak(device):
+    if device.startswith('cuda'):
+        return f"{torch.cuda.max_memory_allocated() / 2**20:,.0f} MiB (CUDA)"
+    return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:,.0f} MiB (RSS)"
+
+
+def _reset(device):
+    if device.startswith('cuda'):
+        torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
+
+
+def _sync(device):
+    if device.startswith('cuda'): torch.cuda.synchronize()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--models', nargs='+', default=['toy', '130m'], choices=list(SHAPES))
+    ap.add_argument('--device', default='cpu')
+    ap.add_argument('--dtype', default='float32', choices=['float32', 'bfloat16', 'float16'])
+    ap.add_argument('--samples', type=int, default=10, help='noise samples (ROME: 10)')
+    ap.add_argument('--tokens', type=int, default=10, help='prompt length for the random-weight shapes')
+    ap.add_argument('--kind', default='h', help="state kind (default 'h')")
+    ap.add_argument('--threads', type=int, default=None, help='torch.set_num_threads (CPU)')
+    ap.add_argument('--skip-reference', action='store_true', help='time the fast path only')
+    a = ap.parse_args(argv)
+    if a.threads: torch.set_num_threads(a.threads)
+    from mamba_mediation.load import load_model, random_model
+    from mamba_mediation.trace import corrupt_embeddings, Corruption, collect_embedding_std, find_subject_range
+    from mamba_mediation.ssm_state import fast_state_trace, reference_state_trace
+    dtype = getattr(torch, a.dtype)
+    rows = []
+    print(f"device {a.device}, dtype {a.dtype}, samples {a.samples}, kind {a.kind!r}, torch threads {torch.get_num_threads()}")
+    for name in a.models:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            mt = load_model(device=a.device, dtype=dtype) if name == 'toy' else random_model(SHAPES[name], device=a.device, dtype=dtype)
+        if name == 'toy':
+            prompt, subject = "The Eiffel Tower is located in the city of", "The Eiffel Tower"
+            ids = mt.tokenizer(prompt, add_special_tokens=False)['input_ids']
+            b, e = find_subject_range(mt.tokenizer, prompt, subject)
+            sigma = collect_embedding_std(mt, [subject])
+        else:
+            g = torch.Generator().manual_seed(0)
+            ids = torch.randint(0, min(mt.arch.vocab_size, 1000), (a.tokens,), generator=g).tolist()
+            b, e = 1, 3
+            with torch.no_grad(): sigma = float(mt.model.get_input_embeddings().weight[:1000].float().std())
+        input_ids = torch.tensor(ids, device=mt.device)
+        x = corrupt_embeddings(mt, input_ids, (b, e), Corruption(k=3.0), a.samples, sigma).to(dtype)
+        with torch.no_grad(): ans = int(mt.model(inputs_embeds=x[:1]).logits[0, -1].argmax())
+        fast_state_trace(mt.model, x[:, :3], ans, a.kind, layers=[0])  # warm-up
+        _reset(a.device); t0 = time.perf_counter()
+        fast = fast_state_trace(mt.model, x, ans, a.kind); _sync(a.device)
+        tf = time.perf_counter() - t0
+        mem_f = _peak(a.device)
+        tr, err, mem_r = float('nan'), float('nan'), '-'
+        if not a.skip_reference:
+            _reset(a.device); t0 = time.perf_counter()
+            ref = reference_state_trace(mt.model, x, ans, a.kind); _sync(a.device)
+            tr = time.perf_counter() - t0
+            mem_r = _peak(a.device)
+            err = (ref - fast).abs().max().item()
+        rows.append((mt.name if name == 'toy' else f"random {SHAPES[name]}", mt.arch.n_layer, len(ids), a.samples, tr, tf, tr / tf, err, mem_r, mem_f))
+        print(f"  {rows[-1][0]}: reference {tr:.1f}s, fast {tf:.1f}s, ratio {tr / tf:.1f}x, max |diff| {err:.1e}", flush=True)
+        del mt
+    print()
+    print("| model | layers | tokens | samples | reference s | fast s | ratio | max abs diff | peak mem (reference) | peak mem (fast) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:.1f} | {r[5]:.2f} | {r[6]:.1f}x | {r[7]:.1e} | {r[8]} | {r[9]} |")
+
+
+if __name__ == '__main__':
+    main()
