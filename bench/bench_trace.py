@@ -2,7 +2,9 @@
 
 Times a full residual-stream heatmap (every layer x every token, 10 samples) with the one-restoration-per-forward
 reference loop and with the batched engine, on the toy Mamba and on a randomly initialised model of mamba-130m's
-shape, on the CPU, and checks that the two engines return the same scores.
+shape, on the CPU, and checks that the two engines return the same scores. Wall-clock and process CPU time are both
+printed: on a shared machine the CPU time of this process is the steadier measure (run with --threads 1 for it to
+mean compute).
 
     python bench/bench_trace.py [--threads N] [--samples 10] [--models toy,mamba-130m]
 """
@@ -20,14 +22,15 @@ def bench(mt, label, samples, prompt=PROMPT, subject=SUBJECT):
     out = {}
     for engine in ('reference', 'batched'):
         calculate_hidden_flow(mt, prompt, subject, samples=samples, engine=engine, per_layer=True)  # warm-up
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         r = calculate_hidden_flow(mt, prompt, subject, samples=samples, engine=engine)
-        out[engine] = (time.perf_counter() - t, r)
-    (tr, rr), (tb, rb) = out['reference'], out['batched']
+        out[engine] = (time.perf_counter() - t, time.process_time() - c, r)
+    (tr, cr, rr), (tb, cb, rb) = out['reference'], out['batched']
     diff = float(np.abs(rr.scores - rb.scores).max())
     T, L = rr.scores.shape
-    print(f"{label:<28} {T:>3} tok x {L:>2} layers x {samples} samples | reference {tr:8.2f} s | "
-          f"batched {tb:7.2f} s | speed-up {tr / tb:5.1f}x | max |score diff| {diff:.1e}", flush=True)
+    print(f"{label:<26} {T:>2} tok x {L:>2} layers x {samples} samples | wall: reference {tr:7.2f} s, batched "
+          f"{tb:6.2f} s, ratio {tr / tb:4.1f}x | CPU time: reference {cr:7.2f} s, batched {cb:6.2f} s, ratio "
+          f"{cr / cb:4.1f}x | max |score diff| {diff:.1e} (scores up to {np.abs(rr.scores).max():.1e})", flush=True)
     return tr, tb, diff
 
 

@@ -7,7 +7,7 @@ __all__ = ['STATE_KINDS', 'KIND_NAMES', 'KIND_COLORS', 'KNOCKOUT_PATHS', 'SSMPar
            'reference_restore', 'reference_state_trace', 'fast_state_trace', 'trace_ssm_state', 'plot_state_trace',
            'knockout_prob', 'knockout_reference', 'state_aie', 'knockout_curve']
 
-# %% ../nbs/03_ssm_state.ipynb #fe1183c9
+# %% ../nbs/03_ssm_state.ipynb #7df5a900
 import contextlib, math, time, warnings, dataclasses
 from dataclasses import dataclass
 import numpy as np
@@ -18,7 +18,7 @@ from .hooks import selective_scan, mamba2_scan, is_transparent, restore_mixers, 
 from .trace import (as_mt, find_subject_range, as_corruption, resolve_sigma, corrupt_embeddings,
                                    TraceResult, token_groups, TOKEN_GROUPS, AIEResult, plot_trace_heatmap)
 
-# %% ../nbs/03_ssm_state.ipynb #b05fe08c
+# %% ../nbs/03_ssm_state.ipynb #56ea4242
 def _family(model) -> str:
     "'mamba' or 'mamba2'; anything else is refused with a pointer to the tracing module."
     fam = arch_info(model).family
@@ -85,13 +85,13 @@ def mixer_parts(mixer,  # a transformers `MambaMixer` or `Mamba2Mixer`
     A = -torch.exp(mixer.A_log.float())
     return SSMParts(u, x, dt, B, C, z, A if fam == 'mamba' else A[:, None], mixer.D.float())
 
-def _scan(p: SSMParts, h0=None):
-    "(y [N,T,H,P], states [N,T,H,P,n]) by the scans of `mamba_mediation.hooks`"
+def _scan(p: SSMParts, h0=None, states: bool = True):
+    "y [N,T,H,P] (and all states [N,T,H,P,n] if `states`) by the scans of `mamba_mediation.hooks`"
     if p.A.shape[-1] == 1 and p.B.shape[2] != 1:  # Mamba-2 layout
-        return mamba2_scan(p.x, p.dt, p.A[:, 0], p.B, p.C, p.D, h0=h0, return_states=True)
-    y, hs = selective_scan(p.x[..., 0], p.dt, p.A, p.B[:, :, 0], p.C[:, :, 0], p.D,
-                           h0=None if h0 is None else h0[:, :, 0], return_states=True)
-    return y[..., None], hs[:, :, :, None]
+        return mamba2_scan(p.x, p.dt, p.A[:, 0], p.B, p.C, p.D, h0=h0, return_states=states)
+    out = selective_scan(p.x[..., 0], p.dt, p.A, p.B[:, :, 0], p.C[:, :, 0], p.D,
+                         h0=None if h0 is None else h0[:, :, 0], return_states=states)
+    return (out[0][..., None], out[1][:, :, :, None]) if states else out[..., None]
 
 def _gate_out(mixer, y, z):
     "SSM output y [N,T,H,P] and gate input z -> mixer output [N,T,d_model]"
@@ -111,11 +111,11 @@ def block_forward(block,  # a `MambaBlock` / `Mamba2Block`
                   ):
     "One block on `r`, optionally continuing a sequence from state `h0` and conv window `ctx`. Returns the residual after the block."
     parts = mixer_parts(block.mixer, block.norm(r.to(block.norm.weight.dtype)), ctx)
+    if not return_parts: return _resid(block, r) + _gate_out(block.mixer, _scan(parts, h0, states=False), parts.z)
     y, hs = _scan(parts, h0)
-    out = _resid(block, r) + _gate_out(block.mixer, y, parts.z)
-    return (out, parts, y, hs) if return_parts else out
+    return _resid(block, r) + _gate_out(block.mixer, y, parts.z), parts, y, hs
 
-# %% ../nbs/03_ssm_state.ipynb #580b1bc3
+# %% ../nbs/03_ssm_state.ipynb #55a4ceed
 STATE_KINDS = ('h', 'conv', 'h+conv', 'delta', 'B', 'C', 'delta+B+C')
 _SEL = {'delta': ('delta',), 'B': ('B',), 'C': ('C',), 'delta+B+C': ('delta', 'B', 'C')}
 
@@ -286,7 +286,7 @@ def reference_state_trace(model, embeds, answer_id, kind, layers=None, positions
     return torch.tensor([[reference_restore(model, embeds, answer_id, kind, l, t, channels, states) for l in layers]
                          for t in positions])
 
-# %% ../nbs/03_ssm_state.ipynb #127e7994
+# %% ../nbs/03_ssm_state.ipynb #bbe57a5d
 def _point_restore(parts, hs, kind, hm, sm):
     """For every position t at once: the state h'_t and output y'_t of the corrupted rows when `kind` is restored at t.
     Returns (h_new [S,T,H,P,n], y_new [S,T,H,P])."""
@@ -405,7 +405,7 @@ def fast_state_trace(model,  # a Hugging Face Mamba / Mamba-2 causal LM
         for g, l in enumerate(grp[t]): scores[i, cols.index(l)] = pa[g]
     return (scores, low) if return_low else scores
 
-# %% ../nbs/03_ssm_state.ipynb #7b7ae350
+# %% ../nbs/03_ssm_state.ipynb #c737d5c0
 KIND_NAMES = {'h': 'SSM state h', 'conv': 'conv state', 'h+conv': 'h + conv state', 'delta': 'Δ', 'B': 'B', 'C': 'C',
               'delta+B+C': 'Δ, B and C'}
 KIND_COLORS = {'h': 'Oranges', 'conv': 'YlOrBr', 'h+conv': 'Reds', 'delta': 'BuGn', 'B': 'PuBu', 'C': 'BuPu', 'delta+B+C': 'GnBu'}
@@ -473,7 +473,7 @@ def plot_state_trace(result: TraceResult, ax=None, measure: str = 'p', colorbar:
     ax.set_xlabel(f"single restored layer in {result.model or 'the model'}")
     return ax
 
-# %% ../nbs/03_ssm_state.ipynb #f4f2ecb0
+# %% ../nbs/03_ssm_state.ipynb #9d83d2fb
 KNOCKOUT_PATHS = ('ssm', 'conv', 'both')
 
 def _source_sum(parts, src, upto):
@@ -582,7 +582,7 @@ def knockout_reference(model, embeds, answer_id, sources, target=-1, layers=None
         lg = model(inputs_embeds=embeds).logits[:, -1].float()
     return torch.softmax(lg, -1)[:, answer_id]
 
-# %% ../nbs/03_ssm_state.ipynb #927e5fbd
+# %% ../nbs/03_ssm_state.ipynb #aafbb456
 def _rec(r):
     get = (lambda k: r.get(k)) if isinstance(r, dict) else (lambda k: getattr(r, k, None))
     if isinstance(r, (tuple, list)): return tuple(r) + (None,) * (3 - len(r))
@@ -634,7 +634,7 @@ def state_aie(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
                      float(np.mean(lows)) if lows else float('nan'), float(np.mean(highs)) if highs else float('nan'),
                      mt.name, 1, results)
 
-# %% ../nbs/03_ssm_state.ipynb #a97c489c
+# %% ../nbs/03_ssm_state.ipynb #618b46cc
 def knockout_curve(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
                    prompt: str,  # the prompt
                    subject: str,  # the subject (a substring of the prompt)
