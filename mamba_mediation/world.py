@@ -1424,6 +1424,7 @@ def _batches(lengths, batch_size, g):
     order = torch.randperm(len(out), generator=g).tolist()
     return [out[k] for k in order]
 
+@torch.enable_grad()  # whatever the caller's grad mode (an inference-only session may have turned it off)
 def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
                     out_dir=None,               # folder to save into (None: do not save)
                     seed: int = 0,              # seeds initialisation and batch order
