@@ -31,22 +31,27 @@ def _skip(cell):
     return bool(skip_flags & direc.keys())
 
 
-def execute(nb_path: Path) -> bool:
-    "Run `nb_path` in place, saving outputs; True if it ran without error."
-    nb = NBProcessor(nb_path, process=True).nb
-    shell = CaptureShell(nb_path)
+def execute(src: Path, proc_nb: Path) -> bool:
+    """Run the source notebook `src` (hidden set-up cells included, the cells `nbdev_test` skips left out) and copy
+    each cell's outputs into the processed page `proc_nb` (matched by cell id); True if it ran without error."""
+    nb = NBProcessor(src, process=True).nb
+    shell = CaptureShell(src)
     t = time.time()
     try:
-        with working_directory(nb_path.parent):
+        with working_directory(src.parent):
             shell.run_all(nb, exc_stop=True, preproc=_skip)
         ok = True
     except Exception:
-        sys.stderr.write(shell.prettytb(fname=nb_path) + '\n')
+        sys.stderr.write(shell.prettytb(fname=src) + '\n')
         ok = False
-    for cell in nb.cells:  # drop the parsed directives before saving
-        cell.pop('directives_', None)
-    write_nb(nb, nb_path)
-    print(f'{"ok  " if ok else "FAIL"} {nb_path.name} ({time.time() - t:.0f} s)', flush=True)
+    outputs = {c.get('id'): c for c in nb.cells if c.cell_type == 'code' and c.get('outputs')}
+    page = read_nb(proc_nb)
+    for cell in page.cells:
+        run = outputs.get(cell.get('id'))
+        if cell.cell_type == 'code' and run is not None and not cell.get('outputs'):
+            cell['outputs'], cell['execution_count'] = run['outputs'], run.get('execution_count')
+    write_nb(page, proc_nb)
+    print(f'{"ok  " if ok else "FAIL"} {src.name} ({time.time() - t:.0f} s)', flush=True)
     return ok
 
 
@@ -60,7 +65,7 @@ def main():
     ok = True
     if '--no-exec' not in sys.argv:
         for nb in sorted(proc.glob('*.ipynb')):
-            ok &= execute(nb)
+            ok &= execute(cfg.nbs_path / nb.name, nb)
     subprocess.run(['smalldocs', 'render', str(proc)], check=True)
     out = root / '_docs'
     shutil.rmtree(out, ignore_errors=True)
