@@ -56,7 +56,7 @@ def main(argv=None):
             mt = load_model(device=a.device, dtype=dtype) if name == 'toy' else random_model(SHAPES[name], device=a.device, dtype=dtype)
         if name == 'toy':
             prompt, subject = "The Eiffel Tower is located in the city of", "The Eiffel Tower"
-            ids = mt.tokenizer(prompt, add_special_tokens=False)['input_ids']
+            ids = mt.tokenizer(prompt)['input_ids']  # with the BOS, as find_subject_range counts
             b, e = find_subject_range(mt.tokenizer, prompt, subject)
             sigma = collect_embedding_std(mt, [subject])
         else:

@@ -432,7 +432,7 @@ def trace_ssm_state(mt,  # `ModelAndTokenizer` or (model, tokenizer) of a Mamba 
     _check_kind(kind, channels, states)
     if engine not in ('fast', 'reference'): raise ValueError(f"engine must be 'fast' or 'reference', got {engine!r}")
     if not isinstance(prompt, str) or not prompt.strip(): raise ValueError("empty prompt: give a prompt to trace")
-    ids = tok(prompt, add_special_tokens=False)['input_ids']
+    ids = tok(prompt)['input_ids']  # with the tokenizer's special tokens (a BOS), as in find_subject_range
     b, e = find_subject_range(tok, prompt, subject)
     input_ids = torch.tensor(ids, device=mt.device)
     with torch.no_grad(): clean = model(input_ids=input_ids[None]).logits[0, -1].float()
@@ -646,7 +646,7 @@ def knockout_curve(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
     "Relative change (%) of p(answer) when `sources` cannot reach the last token in the window around each layer, [n_layer]."
     from mamba_mediation.trace import layer_window
     mt = as_mt(mt)
-    ids = mt.tokenizer(prompt, add_special_tokens=False)['input_ids']
+    ids = mt.tokenizer(prompt)['input_ids']  # with the tokenizer's special tokens (a BOS), as in find_subject_range
     T = len(ids)
     b, e = find_subject_range(mt.tokenizer, prompt, subject)
     src = {'subject': list(range(b, e)), 'other': [i for i in range(T - 1) if not b <= i < e], 'last': [T - 1]}.get(sources, sources)
