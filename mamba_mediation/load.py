@@ -456,12 +456,7 @@ def load_model(name_or_path=None,  # None (toy Mamba), 'toy-gpt2', a local folde
                ) -> ModelAndTokenizer:
     "Load a model in eval mode with its tokenizer and `ArchInfo`, from any supported format."
     if name_or_path is None:
-        name_or_path = DEFAULT_MODEL
-        if not _toy_available(DEFAULT_MODEL):
-            warnings.warn('The trained toy Mamba is not in this installation; using a small RANDOM Mamba instead.')
-            mt = tiny_model('mamba', n_layer=4, d_model=32)
-            mt.name = 'random stand-in (untrained)'
-            return mt
+        name_or_path = DEFAULT_MODEL  # the shipped toy Mamba (an error below if it is missing, never a random model)
     if isinstance(name_or_path, torch.nn.Module):
         model, default_tok, name = from_mamba_ssm(name_or_path), NEOX_TOKENIZER, 'mamba_ssm model'
     else:
