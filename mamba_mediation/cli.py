@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser('train-toy', help='retrain the toy Mamba and GPT-2 from scratch')
     r.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
     r.add_argument('--out', default=None, help='folder for the models (default: the package models folder)')
+    from mamba_mediation.runs import add_cli_parsers  # `run` and `report`: whole fact sets (07_runs)
+    add_cli_parsers(sub)
     return p
 
 def _sigma_subjects(source: str | None,  # --sigma-from: None, 'world', 'subject' or a path
@@ -103,6 +105,9 @@ def main(argv: list[str] | None = None  # arguments (default: `sys.argv[1:]`)
             print(f'Wrote {len(written)} files to {args.out}/:')
             for path in written.values():
                 print(f'  {path}')
+        elif args.command in ('run', 'report'):
+            from mamba_mediation.runs import cli_main
+            return cli_main(args)
         elif args.command == 'train-toy':
             from mamba_mediation.world import train_toy_models
             metrics = train_toy_models(out_dir=args.out, seed=args.seed, progress=True)
