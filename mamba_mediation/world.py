@@ -5,6 +5,7 @@
 # %% ../nbs/05_world.ipynb #86c7bdef
 from __future__ import annotations
 import json, os, re, time, urllib.request, urllib.error
+import mamba_mediation
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -12,8 +13,8 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['RELATIONS', 'FACTS', 'TAKES_THE', 'SPECIAL_TOKENS', 'KNOWN_URL', 'KNOWN_FIELDS', 'MODELS_DIR', 'TOY_BATCH',
-           'TOY_EPOCHS', 'Fact', 'Relation', 'subject_phrase', 'rome_template', 'prompts', 'world_words',
+__all__ = ['RELATIONS', 'FACTS', 'TAKES_THE', 'SPECIAL_TOKENS', 'KNOWN_URL', 'KNOWN_PATH', 'KNOWN_FIELDS', 'MODELS_DIR',
+           'TOY_BATCH', 'TOY_EPOCHS', 'Fact', 'Relation', 'subject_phrase', 'rome_template', 'prompts', 'world_words',
            'build_tokenizer', 'world_as_known', 'load_known', 'evaluate_facts', 'accuracy_by_relation',
            'train_toy_model', 'train_toy_models']
 
@@ -1282,6 +1283,7 @@ def build_tokenizer(facts: list = None,  # facts whose words make the vocabulary
 
 # %% ../nbs/05_world.ipynb #f3d36089
 KNOWN_URL = 'https://rome.baulab.info/data/dsets/known_1000.json'
+KNOWN_PATH = Path(mamba_mediation.__file__).parent / 'data' / 'known_1000.json'  # ROME's file, shipped (MIT)
 KNOWN_FIELDS = ('known_id', 'subject', 'attribute', 'template', 'prediction', 'prompt', 'relation_id')
 
 def world_as_known(split: str = 'train',  # 'train' or 'heldout' templates
@@ -1296,11 +1298,11 @@ def world_as_known(split: str = 'train',  # 'train' or 'heldout' templates
 def _offline() -> bool:
     return any(os.environ.get(k, '').lower() in ('1', 'true', 'yes') for k in ('HF_HUB_OFFLINE', 'MAMBA_MEDIATION_OFFLINE'))
 
-def load_known(path_or_url=None,  # local path to a known_1000.json, or a URL (default: ROME's public copy)
+def load_known(path_or_url=None,  # local path to a known_1000.json, or a URL (default: the copy shipped in the package)
                timeout: float = 10.  # seconds to wait for the download
               ) -> list:
     "Load ROME-format known facts (list of dicts with `KNOWN_FIELDS`) from a local file or a URL."
-    src = str(path_or_url) if path_or_url is not None else KNOWN_URL
+    src = str(path_or_url) if path_or_url is not None else str(KNOWN_PATH)
     if re.match(r'https?://', src):
         hint = 'download it once and pass the local path, e.g. load_known("data/known_1000.json")'
         if _offline():
