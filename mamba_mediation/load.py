@@ -5,6 +5,7 @@
 # %% ../nbs/00_load.ipynb #ab5cd1a8
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -22,7 +23,7 @@ from transformers import (AutoConfig, AutoModelForCausalLM, AutoTokenizer, GPT2C
 __all__ = ['PRESETS', 'NEOX_TOKENIZER', 'MODELS_DIR', 'TOY_MODELS', 'DEFAULT_MODEL', 'ArchInfo', 'arch_info', 'ModelAndTokenizer',
            'is_original_config', 'hf_config_from_original', 'convert_original_state_dict', 'save_original_format',
            'load_original', 'from_mamba_ssm', 'toy_model_path', 'tiny_tokenizer', 'tiny_model', 'random_model',
-           'load_model', 'predict_next']
+           'load_model', 'unknown_words', 'warn_unknown', 'predict_next']
 
 # %% ../nbs/00_load.ipynb #c0b2d5df
 @dataclass
@@ -315,7 +316,7 @@ def _fetch(name: str, tokenizer_only: bool = False) -> str:
     except Exception as e:
         why = 'HF_HUB_OFFLINE is set and it is not in the local cache' if offline else 'the hub could not be reached'
         raise OSError(f'{name!r} is not a local folder, and {why} ({type(e).__name__}). Download it elsewhere '
-                      f'(e.g. `huggingface-cli download {name} --local-dir ./{name.split("/")[-1]}`) and pass that '
+                      f'(e.g. `hf download {name} --local-dir ./{name.split("/")[-1]}`) and pass that '
                       'folder instead.') from e
 
 # %% ../nbs/00_load.ipynb #c6d6dc40
@@ -413,9 +414,26 @@ def random_model(preset: str = 'mamba-130m',  # a key of `PRESETS`, or 'gpt2' (1
 
 # %% ../nbs/00_load.ipynb #abda1ab6
 def _device(device):
+    "A `torch.device`, or a `ValueError` that says which devices this machine has."
     if device is None:
         return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ValueError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'cuda:N' (or 'mps' on a Mac)") from e
+    if dev.type == 'cuda':
+        if not torch.cuda.is_available():
+            why = ('this PyTorch build has no CUDA support' if torch.version.cuda is None
+                   else 'no CUDA GPU is visible')
+            raise ValueError(f"device {device!r} asked for, but {why}: use device 'cpu'")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device {device!r} asked for, but this machine has {torch.cuda.device_count()} "
+                             f"CUDA device(s) (cuda:0..cuda:{torch.cuda.device_count() - 1})")
+    elif dev.type == 'mps' and not (getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available()):
+        raise ValueError(f"device {device!r} asked for, but MPS is not available here: use device 'cpu'")
+    elif dev.type not in ('cpu', 'cuda', 'mps'):
+        raise ValueError(f"device {device!r} is not supported: use 'cpu', 'cuda' or 'cuda:N' (or 'mps' on a Mac)")
+    return dev
 
 
 def _dtype(dtype):
@@ -447,6 +465,20 @@ def _load_hf_folder(folder: Path, trust_remote_code: bool) -> torch.nn.Module:
     return model
 
 
+@contextlib.contextmanager
+def _quiet_loading(device):
+    "No 'Loading weights' bar; on a CPU no notice that the CUDA-only `mamba_ssm` kernels are missing."
+    import logging
+    from transformers.utils import logging as tlog
+    was = tlog.is_progress_bar_enabled()
+    tlog.disable_progress_bar()
+    if _device(device).type == 'cpu':  # the kernels are CUDA-only: on a CPU the notice is not actionable
+        logging.getLogger('transformers.integrations.hub_kernels').setLevel(logging.ERROR)
+    try: yield
+    finally:
+        if was: tlog.enable_progress_bar()
+
+
 def load_model(name_or_path=None,  # None (toy Mamba), 'toy-gpt2', a local folder, a hub id, or a mamba_ssm model
                device=None,  # e.g. 'cpu', 'cuda'; default CUDA if available, else CPU
                dtype=None,  # e.g. torch.float32, 'bfloat16'; default: as saved (float32 for converted checkpoints)
@@ -455,6 +487,7 @@ def load_model(name_or_path=None,  # None (toy Mamba), 'toy-gpt2', a local folde
                trust_remote_code: bool = False  # allow custom modelling code from the checkpoint (off by default)
                ) -> ModelAndTokenizer:
     "Load a model in eval mode with its tokenizer and `ArchInfo`, from any supported format."
+    _device(device); _dtype(dtype)  # a bad device or dtype is an error before anything is read
     if name_or_path is None:
         name_or_path = DEFAULT_MODEL  # the shipped toy Mamba (an error below if it is missing, never a random model)
     if isinstance(name_or_path, torch.nn.Module):
@@ -473,13 +506,22 @@ def load_model(name_or_path=None,  # None (toy Mamba), 'toy-gpt2', a local folde
             folder = Path(_fetch(name))
         if not (folder / 'config.json').exists():
             raise FileNotFoundError(f'No config.json in {folder}: not a model folder.')
-        cfg = json.loads((folder / 'config.json').read_text())
-        if is_original_config(cfg):
-            model = load_original(folder)
-            default_tok = str(folder) if _has_tokenizer(folder) else NEOX_TOKENIZER
-        else:
-            model = _load_hf_folder(folder, trust_remote_code)
-            default_tok = str(folder) if _has_tokenizer(folder) else None
+        try:
+            cfg = json.loads((folder / 'config.json').read_text())
+            if not isinstance(cfg, dict): raise ValueError('the top level is not a JSON object')
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ValueError(f'{folder / "config.json"} is not a valid config file ({e}); '
+                             'download or save the model again.') from None
+        original = is_original_config(cfg)
+        default_tok = str(folder) if _has_tokenizer(folder) else (NEOX_TOKENIZER if original else None)
+        if not original and not any((folder / f).exists() for f in _WEIGHT_FILES) \
+                and not list(folder.glob('*.safetensors')) and not list(folder.glob('*.bin')):
+            raise FileNotFoundError(f'No weights in {folder}: expected model.safetensors or pytorch_model.bin.')
+        if tokenizer is None and default_tok is None:  # before reading the weights
+            raise FileNotFoundError(f'No tokenizer in {folder} (none of {", ".join(_TOKENIZER_FILES)}): pass '
+                                    'tokenizer=<a folder or hub id>, or tokenizer=False for the model alone.')
+        with _quiet_loading(device):
+            model = load_original(folder) if original else _load_hf_folder(folder, trust_remote_code)
     tok = _load_tokenizer(tokenizer, default_tok)
     model = model.to(device=_device(device))
     if dtype is not None:
@@ -488,14 +530,41 @@ def load_model(name_or_path=None,  # None (toy Mamba), 'toy-gpt2', a local folde
     return ModelAndTokenizer(model, tok, arch_info(model), name)
 
 # %% ../nbs/00_load.ipynb #563f5049
+def unknown_words(tokenizer,  # a Hugging Face tokenizer
+                  text: str,  # the text to check
+                  ) -> list[str]:  # the pieces of `text` the tokenizer maps to its unknown token, in order
+    "The words of `text` that `tokenizer` does not know (they would all become its unknown token)."
+    unk = getattr(tokenizer, 'unk_token_id', None)
+    if unk is None or not text: return []
+    try:
+        enc = tokenizer(text, return_offsets_mapping=True, add_special_tokens=False)
+        return [text[a:b] for i, (a, b) in zip(enc['input_ids'], enc['offset_mapping']) if i == unk]
+    except (NotImplementedError, TypeError, KeyError, ValueError):  # a slow tokenizer: no offsets
+        ids = tokenizer(text, add_special_tokens=False)['input_ids']
+        return [tokenizer.unk_token] * sum(i == unk for i in ids)
+
+
+def warn_unknown(tokenizer, text: str, what: str = 'the prompt'):
+    "Warn (naming them) when words of `text` are outside the tokenizer's vocabulary."
+    unk = unknown_words(tokenizer, text)
+    if unk:
+        warnings.warn(f"{what} has words outside the model's vocabulary, which it reads as "
+                      f"{tokenizer.unk_token!r}: {', '.join(map(repr, unk))}", stacklevel=3)
+    return unk
+
+
 @torch.no_grad()
 def predict_next(mt: ModelAndTokenizer,  # model and tokenizer
                  prompt: str,  # the text to continue
-                 k: int = 5  # how many candidates to return
+                 k: int = 5  # how many candidates to return (1 .. vocabulary size)
                  ) -> list[tuple[str, float]]:
     "The `k` most likely next tokens after `prompt`, with their probabilities."
-    if not prompt:
+    if not isinstance(prompt, str) or not prompt.strip():
         raise ValueError('Empty prompt: give some text to continue.')
+    vocab = mt.model.get_output_embeddings().weight.shape[0]
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= vocab:
+        raise ValueError(f'k must be a whole number from 1 to the vocabulary size {vocab}, got {k!r}')
+    warn_unknown(mt.tokenizer, prompt)
     ids = mt.tokenizer(prompt, return_tensors='pt').input_ids.to(mt.device)
     probs = torch.softmax(mt.model(ids).logits[0, -1].float(), -1)
     p, i = probs.topk(k)
