@@ -1,14 +1,38 @@
 """Build the docs site without Quarto: nbdev's notebook processing (as `nbdev_proc_nbs`), execute the processed notebooks (skipping the cells that
-`nbdev_test` skips: slow-flagged, `eval: false`, `nbdev_export()`), then render them with smalldocs from the same
-`_quarto.yml`. The site lands in `_docs/` (open `_docs/index.html`).
+`nbdev_test` skips: slow-flagged, `eval: false`, `nbdev_export()`), render them with smalldocs from the same `_quarto.yml`, then
+finish the pages so that they read offline (`finish_site`):
 
-Usage (from the repository root): `python tools/build_docs.py [--no-exec]`."""
+- nbdev's doc links point at the published site (`https://<user>.github.io/<repo>/load.html#x`, Quarto's `output-file` names);
+  smalldocs names the pages after the notebooks (`00_load.html`): the links are made relative and point at the built page
+  and anchor; a doc link that nbdev wrote as Markdown inside a signature (a docments comment in a code block) becomes a link;
+  a link nested in a link (an explicit `[`Trace`](#trace)` that nbdev linked again) keeps the inner link;
+- equations are typeset by MathJax 3 copied into `site_libs/` from the PyPI package `django-static-mathjax` (the MathJax
+  distribution, no Django needed; a dev requirement) instead of KaTeX from a CDN: the site has no CDN reference;
+- figures get their natural size (`width`/`height` from the PNG), a figure wider than the text spreads into the margin,
+  and one still shown smaller than its natural size opens full size on a click (`tools/docs_figures.js`, `nbs/styles.css`);
+- every page is scanned for what should not be there (raw Markdown links, `$$`, warnings, tracebacks, NaN, broken local
+  links and anchors, CDN references); the findings are printed and written to `_docs/docs_check.txt`.
+
+A notebook that cannot be processed or run is reported (`FAIL name: cell N: error`) and the build goes on; the exit status
+is then 1. `--strict` also fails on the scan's findings.
+
+Usage (from the repository root): `python tools/build_docs.py [--no-exec] [--render-only] [--strict]`
+(`--render-only` re-renders and re-finishes the pages of the last build's `_proc/`, without processing or running anything).
+Screenshots of every page in headless Chromium: `python tools/screenshot_docs.py`."""
+import base64
+import html
+import json
+import multiprocessing
+import re
 import shutil
+import struct
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import yaml
 from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
 from fastcore.xtras import working_directory
@@ -18,6 +42,8 @@ from nbdev.process import NBProcessor
 root = Path(__file__).resolve().parent.parent
 cfg = get_config()
 skip_flags = set(cfg.get('tst_flags', '').split())
+SITE_URL = (cfg.doc_host + cfg.doc_baseurl).rstrip('/')  # where nbdev's doc links point
+WIDE_FIGURE = 880  # px: a figure wider than this spreads from the text into the margin
 
 
 def _skip(cell):
@@ -31,19 +57,62 @@ def _skip(cell):
     return bool(skip_flags & direc.keys())
 
 
-def execute(src: Path, proc_nb: Path) -> bool:
+def _one_line(e: BaseException) -> str:
+    return f'{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ""}'[:300]
+
+
+def _stub(src: Path, dst: Path, why: str):
+    "A page that says the notebook could not be built, so that the site and its sidebar stay whole."
+    title = src.stem
+    for c in read_nb(src).cells:
+        m = re.match(r'#\s+(.+)', c.source) if c.cell_type == 'markdown' else None
+        if m:
+            title = m.group(1).strip()
+            break
+    nb = {'cells': [{'cell_type': 'raw', 'metadata': {}, 'source': f'---\ntitle: {json.dumps(title)}\n---\n'},
+                    {'cell_type': 'markdown', 'metadata': {},
+                     'source': f'::: {{.callout-warning}}\nThis page could not be built: `{src.name}` failed in the docs '
+                               f'build.\n\n```\n{why}\n```\n:::\n'}],
+          'metadata': {}, 'nbformat': 4, 'nbformat_minor': 5}
+    dst.write_text(json.dumps(nb, indent=1))
+
+
+def process(proc: Path) -> dict:
+    """What `nbdev_proc_nbs` does (nbdev's docs processors on each notebook, into `proc`), one notebook at a time, so that
+    a notebook that fails is reported and replaced by a stub page instead of stopping the build. Returns {name: error}."""
+    import nbdev.serve_drv
+    from nbdev.serve import _proc_file
+    from nbdev.doclinks import nbglob
+    nbs = Path(cfg.nbs_path)
+    files = list(nbglob(nbs, func=Path, file_glob='', file_re=''))
+    files += [nbs / f for f in ('_quarto.yml', '_brand.yml') if (nbs / f).exists()]
+    jobs = [j for j in (_proc_file(f, cache=proc, path=nbs) for f in files) if j]
+    failed = {}
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context('spawn')) as ex:
+        for job, fut in [(j, ex.submit(nbdev.serve_drv.main, j)) for j in jobs]:
+            try:
+                fut.result()
+            except Exception as e:
+                why = _one_line(e.__cause__ or e)
+                failed[job[0].name] = f'nbdev processing: {why}'
+                print(f'FAIL {job[0].name}: nbdev processing: {why}', flush=True)
+                _stub(job[0], job[1], why)
+    return failed
+
+
+def execute(src: Path, proc_nb: Path) -> str | None:
     """Run the source notebook `src` (hidden set-up cells included, the cells `nbdev_test` skips left out) and copy
-    each cell's outputs into the processed page `proc_nb` (matched by cell id); True if it ran without error."""
+    each cell's outputs into the processed page `proc_nb` (matched by cell id); None if it ran, else the error in a line."""
     nb = NBProcessor(src, process=True).nb
     shell = CaptureShell(src)
     t = time.time()
+    err = None
     try:
         with working_directory(src.parent):
             shell.run_all(nb, exc_stop=True, preproc=_skip)
-        ok = True
-    except Exception:
+    except Exception as e:
         sys.stderr.write(shell.prettytb(fname=src) + '\n')
-        ok = False
+        err = f'cell {getattr(shell, "_cell_idx", "?")}: {_one_line(shell.exc or e)}'
     outputs = {c.get('id'): c for c in nb.cells if c.cell_type == 'code' and c.get('outputs')}
     page = read_nb(proc_nb)
     for cell in page.cells:
@@ -51,28 +120,215 @@ def execute(src: Path, proc_nb: Path) -> bool:
         if cell.cell_type == 'code' and run is not None and not cell.get('outputs'):
             cell['outputs'], cell['execution_count'] = run['outputs'], run.get('execution_count')
     write_nb(page, proc_nb)
-    print(f'{"ok  " if ok else "FAIL"} {src.name} ({time.time() - t:.0f} s)', flush=True)
-    return ok
+    print(f'{"ok  " if err is None else "FAIL"} {src.name} ({time.time() - t:.0f} s){": " + err if err else ""}', flush=True)
+    return err
+
+
+# ---------------------------------------------------------------------------------------------- finishing the pages
+
+def page_names(proc: Path) -> dict:
+    "{name Quarto gives the page (its `output-file`): name smalldocs gives it}, from the processed notebooks' front matter."
+    names = {}
+    for nb in sorted(proc.glob('*.ipynb')):
+        cells = json.loads(nb.read_text()).get('cells', [])
+        src = ''.join(cells[0]['source']) if cells and cells[0]['cell_type'] == 'raw' else ''
+        m = re.match(r'---\n(.*?)\n---', src, re.S)
+        front = (yaml.safe_load(m.group(1)) or {}) if m else {}
+        if front.get('output-file'):
+            names[str(front['output-file'])] = nb.stem + '.html'
+    return names
+
+
+def local_url(url: str, here: str, names: dict) -> str:
+    "A link to the published site (`SITE_URL/load.html#x`), made relative to the built page `here` (`00_load.html#x`, or `#x`)."
+    if not url.startswith(SITE_URL + '/'):
+        return url
+    path, _, frag = url[len(SITE_URL) + 1:].partition('#')
+    path = names.get(path, path)
+    if path == here and frag:
+        return '#' + frag
+    return path + ('#' + frag if frag else '')
+
+
+MD_LINK = re.compile(r'\[`([^`<>\[\]]+)`\]\(((?:https?://|#)[^()\s<>"]+)\)')  # a Markdown doc link left as text
+NESTED = re.compile(r'\[(<a\b[^>]*>(?:(?!</a>).)*?</a>)\]\(([^()\s<>"]+)\)', re.S)  # [<a ...>x</a>](#x)
+HREF = re.compile(r'href="([^"]*)"')
+KATEX = re.compile(r'[ \t]*<link[^>]*katex[^>]*>\s*|[ \t]*<script[^>]*katex[^>]*>\s*</script>\s*')
+IMG = re.compile(r'(<div class="cell-output cell-output-display)(">\s*(?:<div class="quarto-figure[^>]*>\s*<figure[^>]*>\s*<p>)?)'
+                 r'<img src="data:image/png;base64,([A-Za-z0-9+/=]{44})')
+MATHJAX_CONFIG = ("window.MathJax = {tex: {inlineMath: [['\\\\(', '\\\\)']], displayMath: [['\\\\[', '\\\\]']]}, "
+                  "options: {enableEnrichment: false}, svg: {fontCache: 'global'}};")
+
+
+def png_size(b64_head: str) -> tuple[int, int]:
+    "Width and height of a PNG from the start of its base64 (its IHDR chunk)."
+    head = base64.b64decode(b64_head[:44])
+    if head[:8] != b'\x89PNG\r\n\x1a\n':
+        return 0, 0
+    return struct.unpack('>II', head[16:24])
+
+
+def finish_page(text: str, here: str, names: dict, libs: str, mathjax: bool = True) -> str:
+    "Post-process one rendered page: doc links, MathJax instead of KaTeX's CDN, figure sizes and the figure script."
+    text = NESTED.sub(lambda m: m.group(1), text)
+    text = MD_LINK.sub(lambda m: f'<a href="{html.escape(local_url(m.group(2), here, names))}" class="sd-doclink">{m.group(1)}</a>', text)
+    text = HREF.sub(lambda m: f'href="{local_url(html.unescape(m.group(1)), here, names)}"', text)
+
+    def img(m):
+        w, h = png_size(m.group(3))
+        wide = ' column-page-right sd-wide-figure' if w > WIDE_FIGURE else ''
+        size = f'width="{w}" height="{h}" ' if w else ''
+        return f'{m.group(1)}{wide}{m.group(2)}<img {size}src="data:image/png;base64,{m.group(3)}'
+    text = IMG.sub(img, text)
+    if mathjax and KATEX.search(text):
+        text = KATEX.sub('', text)
+        text = text.replace('</head>', f'<script>{MATHJAX_CONFIG}</script>\n'
+                                       f'<script src="{libs}mathjax/tex-svg-full.js" defer></script>\n</head>', 1)
+    return text.replace('</head>', f'<script src="{libs}docs_figures.js" defer></script>\n</head>', 1)
+
+
+def copy_assets(site: Path) -> bool:
+    """MathJax (one self-contained file: SVG output needs no web fonts) and the figure script, into `site_libs/`; a remote
+    `@import` in the theme (Bootswatch's Google font) is dropped: the pages use the system's fonts. False when MathJax is
+    not installed (`pip install -e ".[dev]"` installs it): the pages then keep KaTeX from its CDN."""
+    for css in site.glob('site_libs/**/*.css'):
+        text = css.read_text()
+        if '@import url(http' in text:
+            css.write_text(re.sub(r'@import url\(https?:[^)]*\);?', '', text))
+    shutil.copy(root / 'tools' / 'docs_figures.js', site / 'site_libs')
+    try:
+        import mathjax  # PyPI django-static-mathjax: the MathJax 3 distribution under mathjax/static/mathjax
+    except ImportError:
+        return False
+    dist = Path(mathjax.__file__).parent / 'static' / 'mathjax'
+    (site / 'site_libs' / 'mathjax').mkdir(parents=True, exist_ok=True)
+    shutil.copy(dist / 'es5' / 'tex-svg-full.js', site / 'site_libs' / 'mathjax')
+    shutil.copy(dist / 'LICENSE', site / 'site_libs' / 'mathjax')
+    return True
+
+
+def _visible(text: str) -> str:
+    "The page without its head, scripts, styles and pictures' data, for the scan."
+    text = re.sub(r'<head>.*?</head>|<script\b.*?</script>|<style\b.*?</style>', '', text, flags=re.S)
+    return re.sub(r'data:[a-z/+]+;base64,[A-Za-z0-9+/=]+', 'data:', text)
+
+
+SCAN = [('raw Markdown link', re.compile(r'\]\('), 'page'),
+        ('$$ not typeset', re.compile(r'\$\$'), 'page'),
+        ('warning in an output', re.compile(r'\b\w*Warning\b(?=:)|\bwarn\('), 'outputs'),
+        ('traceback', re.compile(r'Traceback|Error in notebook'), 'outputs'),
+        ('NaN in an output', re.compile(r'(?<![\w.])nan(?![\w(])', re.I), 'outputs'),
+        ('CDN or remote script/style', re.compile(r'<(?:script|link)\b[^>]*(?:src|href)="https?://[^"]*"|@import url\(https?:'),
+         'source')]
+OUTPUT = re.compile(r'<div class="cell-output cell-output-(?:stdout|stderr|error|display)[^"]*">(?:(?!</div>).)*</div>', re.S)
+
+
+def check_site(site: Path) -> list[str]:
+    """Findings, one line each: leftover markup in the text, warnings, tracebacks and NaN in cell outputs (not in prose or
+    signatures, where "NaN" may be documented), broken local links and anchors, remote scripts and styles."""
+    pages = {p.name: p.read_text() for p in sorted(site.glob('*.html'))}
+    ids = {n: set(re.findall(r'\bid="([^"]+)"', t)) for n, t in pages.items()}
+    out = []
+    for name, text in pages.items():
+        vis = _visible(text)
+        code = re.sub(r'<pre class="sourceCode.*?</pre>', '', vis, flags=re.S)  # signatures and code shown in outputs
+        where = {'page': vis, 'source': text, 'outputs': '\n'.join(m.group(0) for m in OUTPUT.finditer(code))}
+        for what, rx, part in SCAN:
+            src = where[part]
+            hits = list(rx.finditer(src))
+            if hits:
+                snips = ' | '.join(re.sub(r'<[^>]+>|\s+', ' ', src[max(0, m.start() - 70):m.end() + 50]).strip()
+                                   for m in hits[:3])
+                out.append(f'{name}: {what} x{len(hits)}: {snips}')
+        for url in sorted(set(re.findall(r'<a\b[^>]*href="([^"]*)"', text))):
+            url = html.unescape(url)
+            if url.startswith(SITE_URL):
+                out.append(f'{name}: link to the published site left: {url}')
+            if re.match(r'[a-z]+:|//', url) or url in ('', '#'):
+                continue
+            path, _, frag = url.partition('#')
+            target = path or name
+            if target.endswith('.html') and target not in pages:
+                out.append(f'{name}: link to a missing page: {url}')
+            elif frag and target in ids and frag not in ids[target]:
+                out.append(f'{name}: link to a missing anchor: {url}')
+    for css in sorted(site.glob('site_libs/**/*.css')):
+        if re.search(r'@import url\(https?:', css.read_text()):
+            out.append(f'{css.relative_to(site)}: remote @import')
+    return out
+
+
+def unlink_missing(site: Path) -> list[str]:
+    """A doc link to an anchor that no page has (nbdev links a private name such as `_stack` that has no `show_doc`)
+    becomes plain code; returns what was unlinked, for the report."""
+    pages = {p: p.read_text() for p in sorted(site.glob('*.html'))}
+    ids = {p.name: set(re.findall(r'\bid="([^"]+)"', t)) for p, t in pages.items()}
+    gone = []
+    for p, text in pages.items():
+        def fix(m):
+            path, _, frag = html.unescape(m.group(1)).partition('#')
+            target = path or p.name
+            if frag and target in ids and frag not in ids[target]:
+                gone.append(f'{p.name}: doc link to a missing anchor {m.group(1)} unlinked (no show_doc for it)')
+                return m.group(2)
+            return m.group(0)
+        new = re.sub(r'<a href="([^":]*#[^"]+)"[^>]*>(<code>[^<]*</code>)</a>', fix, text)
+        if new != text:
+            p.write_text(new)
+    return gone
+
+
+def finish_site(site: Path, proc: Path) -> list[str]:
+    "Finish every page of the built `site` (see the module's docstring) and return the scan's findings."
+    names = page_names(proc)
+    mathjax = copy_assets(site)
+    for page in sorted(site.glob('*.html')):
+        text = page.read_text()
+        m = re.search(r'<meta name="smalldocs:offset" content="([^"]*)"', text)
+        libs = ('' if not m or m.group(1) == './' else m.group(1)) + 'site_libs/'
+        page.write_text(finish_page(text, page.name, names, libs, mathjax))
+    search = site / 'search.json'
+    if search.exists():  # the search index shows text: a doc link left as Markdown shows as its name
+        search.write_text(re.sub(r'\[`([^`\]]+)`\]\([^()\s]+\)', r'`\1`', search.read_text()))
+    findings = unlink_missing(site) + check_site(site)
+    if not mathjax:
+        findings.insert(0, 'MathJax is not installed (pip install django-static-mathjax, a dev requirement): '
+                           'the equations need KaTeX from its CDN')
+    (site / 'docs_check.txt').write_text(''.join(f + '\n' for f in findings))
+    return findings
 
 
 def main():
     proc = root / '_proc'
-    shutil.rmtree(proc, ignore_errors=True)
-    import nbdev.doclinks
-    from nbdev.serve import proc_nbs
-    nbdev.doclinks._build_modidx()
-    proc_nbs(force=True, n_workers=1)  # what `nbdev_proc_nbs` does, without its attempt to install Quarto
-    ok = True
-    if '--no-exec' not in sys.argv:
-        for nb in sorted(proc.glob('*.ipynb')):
-            ok &= execute(cfg.nbs_path / nb.name, nb)
-    subprocess.run(['smalldocs', 'render', str(proc)], check=True)
+    failed = {}
+    if '--render-only' not in sys.argv:
+        shutil.rmtree(proc, ignore_errors=True)
+        proc.mkdir()
+        import nbdev.doclinks
+        nbdev.doclinks._build_modidx()
+        failed = process(proc)  # what `nbdev_proc_nbs` does, without its attempt to install Quarto
+        if '--no-exec' not in sys.argv:
+            for nb in sorted(proc.glob('*.ipynb')):
+                if nb.name not in failed:
+                    err = execute(Path(cfg.nbs_path) / nb.name, nb)
+                    if err:
+                        failed[nb.name] = err
+    else:  # the site's settings and styles as they are now
+        for f in Path(cfg.nbs_path).glob('*'):
+            if f.suffix in ('.yml', '.css', '.js', '.html'):
+                shutil.copy(f, proc / f.name)
+    subprocess.run(['smalldocs', 'render', '--quiet', str(proc)], check=True)
     out = root / '_docs'
     shutil.rmtree(out, ignore_errors=True)
-    built = proc / '_docs'
-    shutil.copytree(built, out)
-    print(f'Site written to {out / "index.html"}')
-    return 0 if ok else 1
+    shutil.copytree(proc / '_docs', out)
+    findings = finish_site(out, proc)
+    for f in findings:
+        print(f'check: {f}')
+    for name, err in failed.items():
+        print(f'FAILED {name}: {err}')
+    print(f'Site written to {out / "index.html"}: {len(list(out.glob("*.html")))} pages, {len(failed)} notebook(s) failed, '
+          f'{len(findings)} finding(s) of the page scan (in {out / "docs_check.txt"})')
+    return 1 if failed or ('--strict' in sys.argv and findings) else 0
 
 
 if __name__ == '__main__':
