@@ -177,8 +177,8 @@ class ResultStore:
         df = pd.DataFrame([r[:-1] for r in rows], columns=list(cols))
         if scores: df['scores'] = [None if r[-1] is None else _grid(r[-1], r[cols.index('n_tokens')], r[cols.index('n_layers')])
                                    for r in rows]
-        df['tokens'] = [json.loads(t) if t else None for t in df['tokens']]
-        df['config'] = [json.loads(c) if c else None for c in df['config']]
+        df['tokens'] = [json.loads(t) if isinstance(t, str) else None for t in df['tokens']]
+        df['config'] = [json.loads(c) if isinstance(c, str) else None for c in df['config']]
         return df.sort_values(['fact_id', 'kind'], kind='stable').reset_index(drop=True)
 
     def results(self, kind=None, model: str | None = None) -> list:
@@ -628,9 +628,10 @@ def report(stores,  # a store folder, or several (e.g. a Mamba store and a GPT-2
             cfg = dm['config'].iloc[0]
             fam = cfg.get('family', '')
             msum = summary['models'].setdefault(model, dict(family=fam, store=str(st.path), config=cfg, kinds={}))
-            for kind, dk in dm.groupby('kind', sort=False):
+            order = {k: i for i, k in enumerate(('resid', 'mixer', 'ssm_output', 'gate', 'attn', 'mlp') + STATE_KINDS)}
+            for kind, dk in sorted(dm.groupby('kind'), key=lambda g: (order.get(g[0], 99), g[0])):
                 res = st.results(kind, model)
-                a = aie_from_results(res, kind, model, 1 if kind == 'resid' else cfg.get('window', 1))
+                a = aie_from_results(res, kind, model, 1 if kind == 'resid' or kind in STATE_KINDS else cfg.get('window', 1))
                 aies.setdefault((model, fam), {})[kind] = a
                 reasons = Counter(_short_reason(r) for r in dk.loc[dk.status != 'done', 'reason'])
                 peak = {}
