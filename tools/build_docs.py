@@ -20,6 +20,7 @@ Usage (from the repository root): `python tools/build_docs.py [--no-exec] [--ren
 (`--render-only` re-renders and re-finishes the pages of the last build's `_proc/`, without processing or running anything).
 Screenshots of every page in headless Chromium: `python tools/screenshot_docs.py`."""
 import base64
+import hashlib
 import html
 import json
 import multiprocessing
@@ -35,7 +36,10 @@ from pathlib import Path
 import yaml
 from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
+from fastcore.basics import AttrDict
 from fastcore.xtras import working_directory
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
 from nbdev.config import get_config
 from nbdev.process import NBProcessor
 
@@ -92,19 +96,34 @@ def process(proc: Path) -> dict:
         for job, fut in [(j, ex.submit(nbdev.serve_drv.main, j)) for j in jobs]:
             try:
                 fut.result()
-            except Exception as e:
-                why = _one_line(e.__cause__ or e)
+            except Exception as e:  # nbdev's "Error in notebook: T in cell N", caused by the cell's own error
+                first = [ln for ln in str(e.__cause__ or '').splitlines() if re.match(r'\w+(Error|Exception)\b', ln)]
+                why = '; '.join(x for x in (_one_line(e).rstrip(' :'), first[0] if first else '') if x)
                 failed[job[0].name] = f'nbdev processing: {why}'
                 print(f'FAIL {job[0].name}: nbdev processing: {why}', flush=True)
                 _stub(job[0], job[1], why)
     return failed
 
 
+class Shell(CaptureShell):
+    """execnb's shell, except that a cell whose code ends in `;` keeps what it printed: execnb drops all of its stdout
+    (execnb 0.1.18), where Jupyter hides only the cell's value (`print(peak(r))` then `plot_traces(...);`)."""
+
+    def _run(self, raw_cell, store_history=False, silent=False, shell_futures=True, cell_id=None,
+             stdout=True, stderr=True, display=True, verbose=False):
+        semic = raw_cell.rstrip().endswith(';')
+        with capture_output(display=display, stdout=stdout and not verbose, stderr=stderr and not verbose) as c:
+            result = InteractiveShell.run_cell(self, raw_cell, store_history, silent, shell_futures=shell_futures,
+                                               cell_id=cell_id)
+        return AttrDict(result=result, stdout=c.stdout, stderr=c.stderr, display_objects=c.outputs,
+                        exception=result.error_in_exec or result.error_before_exec, quiet=semic)
+
+
 def execute(src: Path, proc_nb: Path) -> str | None:
     """Run the source notebook `src` (hidden set-up cells included, the cells `nbdev_test` skips left out) and copy
     each cell's outputs into the processed page `proc_nb` (matched by cell id); None if it ran, else the error in a line."""
     nb = NBProcessor(src, process=True).nb
-    shell = CaptureShell(src)
+    shell = Shell(src)
     t = time.time()
     err = None
     try:
@@ -155,7 +174,7 @@ NESTED = re.compile(r'\[(<a\b[^>]*>(?:(?!</a>).)*?</a>)\]\(([^()\s<>"]+)\)', re.
 HREF = re.compile(r'href="([^"]*)"')
 KATEX = re.compile(r'[ \t]*<link[^>]*katex[^>]*>\s*|[ \t]*<script[^>]*katex[^>]*>\s*</script>\s*')
 IMG = re.compile(r'(<div class="cell-output cell-output-display)(">\s*(?:<div class="quarto-figure[^>]*>\s*<figure[^>]*>\s*<p>)?)'
-                 r'<img src="data:image/png;base64,([A-Za-z0-9+/=]{44})')
+                 r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 MATHJAX_CONFIG = ("window.MathJax = {tex: {inlineMath: [['\\\\(', '\\\\)']], displayMath: [['\\\\[', '\\\\]']]}, "
                   "options: {enableEnrichment: false}, svg: {fontCache: 'global'}};")
 
@@ -168,17 +187,36 @@ def png_size(b64_head: str) -> tuple[int, int]:
     return struct.unpack('>II', head[16:24])
 
 
-def finish_page(text: str, here: str, names: dict, libs: str, mathjax: bool = True) -> str:
-    "Post-process one rendered page: doc links, MathJax instead of KaTeX's CDN, figure sizes and the figure script."
+def figure_sizes(proc: Path) -> dict:
+    """{sha1 of a PNG output's base64: (width, height)} from the outputs' metadata: the size the figure is meant to be shown
+    at (matplotlib's retina PNGs have twice as many pixels), which smalldocs does not pass on."""
+    sizes = {}
+    for nb in proc.glob('*.ipynb'):
+        for c in json.loads(nb.read_text()).get('cells', []):
+            for o in c.get('outputs', []):
+                png = (o.get('data') or {}).get('image/png')
+                meta = (o.get('metadata') or {}).get('image/png') or {}
+                if png and meta.get('width'):
+                    png = (''.join(png) if isinstance(png, list) else png).strip()
+                    sizes[hashlib.sha1(png.encode()).hexdigest()] = (int(meta['width']), int(meta.get('height') or 0))
+    return sizes
+
+
+def finish_page(text: str, here: str, names: dict, libs: str, mathjax: bool = True, sizes: dict | None = None) -> str:
+    """Post-process one rendered page: doc links, MathJax instead of KaTeX's CDN, figure sizes (from `sizes`, else the
+    PNG's own) and the figure script."""
     text = NESTED.sub(lambda m: m.group(1), text)
     text = MD_LINK.sub(lambda m: f'<a href="{html.escape(local_url(m.group(2), here, names))}" class="sd-doclink">{m.group(1)}</a>', text)
     text = HREF.sub(lambda m: f'href="{local_url(html.unescape(m.group(1)), here, names)}"', text)
 
     def img(m):
-        w, h = png_size(m.group(3))
+        w, h = (sizes or {}).get(hashlib.sha1(m.group(3).encode()).hexdigest()) or png_size(m.group(3))
+        if w and not h:
+            pw, ph = png_size(m.group(3))
+            h = round(ph * w / pw) if pw else 0
         wide = ' column-page-right sd-wide-figure' if w > WIDE_FIGURE else ''
         size = f'width="{w}" height="{h}" ' if w else ''
-        return f'{m.group(1)}{wide}{m.group(2)}<img {size}src="data:image/png;base64,{m.group(3)}'
+        return f'{m.group(1)}{wide}{m.group(2)}<img {size}src="data:image/png;base64,{m.group(3)}"'
     text = IMG.sub(img, text)
     if mathjax and KATEX.search(text):
         text = KATEX.sub('', text)
@@ -226,7 +264,7 @@ OUTPUT = re.compile(r'<div class="cell-output cell-output-(?:stdout|stderr|error
 def check_site(site: Path) -> list[str]:
     """Findings, one line each: leftover markup in the text, warnings, tracebacks and NaN in cell outputs (not in prose or
     signatures, where "NaN" may be documented), broken local links and anchors, remote scripts and styles."""
-    pages = {p.name: p.read_text() for p in sorted(site.glob('*.html'))}
+    pages = {p.name: p.read_text() for p in _pages(site)}
     ids = {n: set(re.findall(r'\bid="([^"]+)"', t)) for n, t in pages.items()}
     out = []
     for name, text in pages.items():
@@ -261,7 +299,7 @@ def check_site(site: Path) -> list[str]:
 def unlink_missing(site: Path) -> list[str]:
     """A doc link to an anchor that no page has (nbdev links a private name such as `_stack` that has no `show_doc`)
     becomes plain code; returns what was unlinked, for the report."""
-    pages = {p: p.read_text() for p in sorted(site.glob('*.html'))}
+    pages = {p: p.read_text() for p in _pages(site)}
     ids = {p.name: set(re.findall(r'\bid="([^"]+)"', t)) for p, t in pages.items()}
     gone = []
     for p, text in pages.items():
@@ -278,15 +316,31 @@ def unlink_missing(site: Path) -> list[str]:
     return gone
 
 
+REDIRECT = ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><meta name="sd-redirect" content="{to}">'
+            '<meta http-equiv="refresh" content="0; url={to}"><title>{to}</title>'
+            '<script>location.replace("{to}" + location.hash)</script></head>'
+            '<body><a href="{to}">{to}</a></body></html>\n')
+
+
+def _pages(site: Path) -> list:
+    "The site's pages, less the redirects."
+    return [p for p in sorted(site.glob('*.html')) if 'name="sd-redirect"' not in p.read_text()[:300]]
+
+
 def finish_site(site: Path, proc: Path) -> list[str]:
-    "Finish every page of the built `site` (see the module's docstring) and return the scan's findings."
+    """Finish every page of the built `site` (see the module's docstring) and return the scan's findings. Each page also
+    answers at the name Quarto gives it (`load.html`, a redirect to `00_load.html` keeping the anchor), so that links to
+    the published site's pages work on this one."""
     names = page_names(proc)
-    mathjax = copy_assets(site)
-    for page in sorted(site.glob('*.html')):
+    mathjax, sizes = copy_assets(site), figure_sizes(proc)
+    for quarto, ours in names.items():
+        if quarto != ours and not (site / quarto).exists() and (site / ours).exists():
+            (site / quarto).write_text(REDIRECT.format(to=ours))
+    for page in _pages(site):
         text = page.read_text()
         m = re.search(r'<meta name="smalldocs:offset" content="([^"]*)"', text)
         libs = ('' if not m or m.group(1) == './' else m.group(1)) + 'site_libs/'
-        page.write_text(finish_page(text, page.name, names, libs, mathjax))
+        page.write_text(finish_page(text, page.name, names, libs, mathjax, sizes))
     search = site / 'search.json'
     if search.exists():  # the search index shows text: a doc link left as Markdown shows as its name
         search.write_text(re.sub(r'\[`([^`\]]+)`\]\([^()\s]+\)', r'`\1`', search.read_text()))
@@ -326,7 +380,7 @@ def main():
         print(f'check: {f}')
     for name, err in failed.items():
         print(f'FAILED {name}: {err}')
-    print(f'Site written to {out / "index.html"}: {len(list(out.glob("*.html")))} pages, {len(failed)} notebook(s) failed, '
+    print(f'Site written to {out / "index.html"}: {len(_pages(out))} pages, {len(failed)} notebook(s) failed, '
           f'{len(findings)} finding(s) of the page scan (in {out / "docs_check.txt"})')
     return 1 if failed or ('--strict' in sys.argv and findings) else 0
 

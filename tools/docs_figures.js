@@ -3,7 +3,9 @@
 // Escape closes it.
 (() => {
   const figures = () => document.querySelectorAll('main.content .cell-output-display img');
-  const mark = (img) => img.classList.toggle('sd-zoomable', img.naturalWidth > img.clientWidth + 2);
+  // the size a figure is meant to be seen at: its width attribute (a retina PNG has twice as many pixels), else its own
+  const want = (img) => +img.getAttribute('width') || img.naturalWidth;
+  const mark = (img) => img.classList.toggle('sd-zoomable', want(img) > img.clientWidth + 2);
   const markAll = () => figures().forEach(mark);
   figures().forEach((img) => (img.complete ? mark(img) : img.addEventListener('load', () => mark(img))));
   window.addEventListener('resize', markAll);
@@ -19,6 +21,7 @@
     const big = document.createElement('img');
     big.src = img.src;
     big.alt = img.alt || '';
+    big.width = want(img);
     box.appendChild(big);
     document.body.appendChild(box);
   });

@@ -27,9 +27,10 @@ MEASURE = """(() => {
   const main = document.querySelector('main.content') || document.body;
   const imgs = [...main.querySelectorAll('.cell-output-display img')].map((i) => {
     const r = i.getBoundingClientRect();
-    const h = i.closest('.cell') && i.closest('.cell').previousElementSibling;
-    return {natural: i.naturalWidth, shown: Math.round(r.width), y: Math.round(r.top + scrollY),
-            zoomable: i.classList.contains('sd-zoomable'), after: h ? h.textContent.trim().slice(0, 60) : ''};
+    const cell = i.closest('.cell'), code = cell && cell.querySelector('pre.sourceCode, pre');
+    return {natural: +i.getAttribute('width') || i.naturalWidth, shown: Math.round(r.width), y: Math.round(r.top + scrollY),
+            zoomable: i.classList.contains('sd-zoomable'), cell: cell ? cell.id : '',
+            code: code ? code.textContent.trim().split('\\n')[0].slice(0, 70) : ''};
   });
   const tex = [...document.querySelectorAll('span.math')].filter((s) => !s.querySelector('mjx-container'))
     .map((s) => s.textContent.slice(0, 60));
@@ -146,7 +147,8 @@ def main():
         sys.stderr.write('screenshot_docs: no chromium on PATH; install it with `apt-get install -y chromium`\n')
         return 2
     site, out = Path(a.site), Path(a.out)
-    pages = [site / n for n in a.pages] if a.pages else sorted(site.glob('*.html'))
+    pages = [site / n for n in a.pages] if a.pages else [pg for pg in sorted(site.glob('*.html'))
+                                                         if 'name="sd-redirect"' not in pg.read_text()[:300]]
     if not pages or not all(pg.exists() for pg in pages):
         sys.stderr.write(f'screenshot_docs: no such pages in {site} (build the site first: python tools/build_docs.py)\n')
         return 2
@@ -162,7 +164,7 @@ def main():
                   f'{len(r["remote_requests"])} remote requests, {len(r["js_errors"])} JS errors, {len(r["screenshots"])} shots')
             for i in small:
                 print(f'    figure at y={i["y"]}: {i["natural"]} px shown at {i["shown"]} px '
-                      f'({i["shown"] / i["natural"]:.0%}{", click to zoom" if i["zoomable"] else ""}) after "{i["after"]}"')
+                      f'({i["shown"] / i["natural"]:.0%}{", click to zoom" if i["zoomable"] else ""}) in {i["cell"]}: {i["code"]}')
             for k in ('tex_left', 'remote_requests', 'js_errors'):
                 for x in r[k]:
                     print(f'    {k}: {x}')
