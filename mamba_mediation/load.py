@@ -23,7 +23,7 @@ from transformers import (AutoConfig, AutoModelForCausalLM, AutoTokenizer, GPT2C
 __all__ = ['PRESETS', 'NEOX_TOKENIZER', 'MODELS_DIR', 'TOY_MODELS', 'DEFAULT_MODEL', 'ArchInfo', 'arch_info', 'ModelAndTokenizer',
            'is_original_config', 'hf_config_from_original', 'convert_original_state_dict', 'save_original_format',
            'load_original', 'from_mamba_ssm', 'toy_model_path', 'tiny_tokenizer', 'tiny_model', 'random_model',
-           'load_model', 'unknown_words', 'warn_unknown', 'predict_next']
+           'load_model', 'unknown_words', 'UnknownWordsWarning', 'warn_unknown', 'predict_next']
 
 # %% ../nbs/00_load.ipynb #c0b2d5df
 @dataclass
@@ -465,6 +465,12 @@ def _load_hf_folder(folder: Path, trust_remote_code: bool) -> torch.nn.Module:
     return model
 
 
+import logging as _logging
+if not torch.cuda.is_available():  # the optional kernels (mamba_ssm, causal_conv1d) are CUDA-only: on a CPU-only
+    # machine transformers' notice that it is "falling back" to its PyTorch path cannot be acted on
+    _logging.getLogger('transformers.integrations.hub_kernels').setLevel(_logging.ERROR)
+
+
 @contextlib.contextmanager
 def _quiet_loading(device):
     "No 'Loading weights' bar; on a CPU no notice that the CUDA-only `mamba_ssm` kernels are missing."
@@ -544,12 +550,16 @@ def unknown_words(tokenizer,  # a Hugging Face tokenizer
         return [tokenizer.unk_token] * sum(i == unk for i in ids)
 
 
+class UnknownWordsWarning(UserWarning):
+    "Words of a prompt that the model's tokenizer does not know (it reads each as its unknown token)."
+
+
 def warn_unknown(tokenizer, text: str, what: str = 'the prompt'):
     "Warn (naming them) when words of `text` are outside the tokenizer's vocabulary."
     unk = unknown_words(tokenizer, text)
     if unk:
         warnings.warn(f"{what} has words outside the model's vocabulary, which it reads as "
-                      f"{tokenizer.unk_token!r}: {', '.join(map(repr, unk))}", stacklevel=3)
+                      f"{tokenizer.unk_token!r}: {', '.join(map(repr, unk))}", UnknownWordsWarning, stacklevel=3)
     return unk
 
 

@@ -128,6 +128,22 @@ def _check_kind(kind, channels, states):
     if states is not None and kind not in ('h', 'h+conv', 'B', 'C'):
         raise ValueError(f"states= restricts only the kinds 'h', 'h+conv', 'B' and 'C' (got kind={kind!r})")
 
+def _indices(idx, n: int, what: str) -> list[int]:
+    "Layers or positions as given (Python-style negatives: -1 is the last), in the order given; out of range or repeated: ValueError."
+    if idx is None: return list(range(n))
+    if isinstance(idx, torch.Tensor): idx = idx.tolist()
+    if isinstance(idx, (int, np.integer)) and not isinstance(idx, bool): idx = [idx]
+    out = []
+    for v in idx:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise ValueError(f"{what} must be whole numbers, got {v!r}")
+        if not -n <= v < n:
+            raise ValueError(f"{what[:-1] if what.endswith('s') else what} {v} is out of range: there are {n} {what} "
+                             f"(0..{n - 1}, or -{n}..-1 counted from the end)")
+        out.append(int(v) % n)
+    if len(set(out)) != len(out): raise ValueError(f"{what} {list(idx)} name the same one twice")
+    return out
+
 def _mask(n, idx, device):
     "float mask of length n, ones at idx (everywhere when idx is None)"
     m = torch.ones(n, device=device)
@@ -144,11 +160,17 @@ def _dims(mixer):
         return mixer.num_heads, mixer.head_dim, mixer.conv_dim, mixer.ssm_state_size
     return mixer.intermediate_size, 1, mixer.intermediate_size, mixer.ssm_state_size
 
-def _masks(mixer, channels, states, device):
-    "state mask [H,P,n], state-dim mask [n], conv-channel mask [K]"
+def _masks(mixer, channels, states, device, kind='h'):
+    """state mask [H,P,n], state-dim mask [n], conv-channel mask [K]. For the conv kinds `channels` index the K conv
+    channels (Mamba-2: d_inner SSM channels, then its B and C channels); the state takes those below d_inner."""
     H, P, K, n = _dims(mixer)
-    hm = _mask(H * P, channels, device).view(H, P, 1) * _mask(n, states, device).view(1, 1, n)
-    return hm, _mask(n, states, device), _mask(K, channels, device)
+    if isinstance(channels, torch.Tensor): channels = channels.flatten().tolist()
+    if kind in ('conv', 'h+conv'):
+        cm = _mask(K, channels, device)
+        hch = None if channels is None else [c for c in channels if c < H * P]
+    else: cm, hch = torch.ones(K, device=device), channels
+    hm = _mask(H * P, hch, device).view(H, P, 1) * _mask(n, states, device).view(1, 1, n)
+    return hm, _mask(n, states, device), cm
 
 def _mix(dst, src, m):
     "dst with the masked part taken from src (src broadcasts over rows)"
@@ -200,9 +222,11 @@ def reference_restore(model,  # a Hugging Face Mamba / Mamba-2 causal LM
     _check_embeds(model, embeds)
     from transformers import DynamicCache
     N, T, _ = embeds.shape
+    layer = _indices([layer], len(model.backbone.layers), 'layers')[0]
+    position = _indices([position], T, 'positions')[0]
     mixer = model.backbone.layers[layer].mixer
     H, P, K, n = _dims(mixer)
-    hm, sm, cm = _masks(mixer, channels, states, embeds.device)
+    hm, sm, cm = _masks(mixer, channels, states, embeds.device, kind)
     cache = DynamicCache(config=model.config)
     step, cap, hooks, sel = [-1], {}, [], _SEL.get(kind, ())
     active = lambda: step[0] == position
@@ -278,13 +302,19 @@ def reference_restore(model,  # a Hugging Face Mamba / Mamba-2 causal LM
     logits = model.lm_head(out.last_hidden_state[:, -1].to(model.lm_head.weight.dtype)).float()
     return torch.softmax(logits, -1)[1:, answer_id].mean().item()
 
-def reference_state_trace(model, embeds, answer_id, kind, layers=None, positions=None, channels=None, states=None) -> torch.Tensor:
-    "scores [positions × layers] by `reference_restore`, one stepped run per cell (slow; the test oracle)."
+def reference_state_trace(model, embeds, answer_id, kind, layers=None, positions=None, channels=None, states=None,
+                          progress=None) -> torch.Tensor:
+    "scores [positions × layers] by `reference_restore`, one stepped run per cell (slow; the test oracle). Indices as in `fast_state_trace`."
+    _family(model); _check_kind(kind, channels, states); _check_embeds(model, embeds)
     L, T = len(model.backbone.layers), embeds.shape[1]
-    layers = list(range(L)) if layers is None else list(layers)
-    positions = list(range(T)) if positions is None else list(positions)
-    return torch.tensor([[reference_restore(model, embeds, answer_id, kind, l, t, channels, states) for l in layers]
-                         for t in positions])
+    layers, positions = _indices(layers, L, 'layers'), _indices(positions, T, 'positions')
+    _masks(model.backbone.layers[0].mixer, channels, states, embeds.device, kind)  # bad channels fail before any run
+    out = torch.zeros(len(positions), len(layers))
+    for i, t in enumerate(positions):
+        for j, l in enumerate(layers):
+            out[i, j] = reference_restore(model, embeds, answer_id, kind, l, t, channels, states)
+            if progress is not None: progress.update(1)
+    return out
 
 # %% ../nbs/03_ssm_state.ipynb #bbe57a5d
 def _point_restore(parts, hs, kind, hm, sm):
@@ -306,19 +336,24 @@ def _point_restore(parts, hs, kind, hm, sm):
     y_new = (h_new * C[:, :, :, None, :]).sum(-1) + parts.D[:, None] * x
     return h_new, y_new
 
-def _linear_outputs(parts, y, hs, h_new, y_new):
-    """SSM outputs of the corrupted rows for a restoration at every position t: Y [t, S, T, H, P] with Y[t,:,s] = y_s for s<t,
-    y'_t at s=t, and y_s + C_s·(prod_{k=t+1..s} Ā_k)(h'_t - h_t) for s>t. All t are carried forward together."""
+def _linear_outputs(parts, y, hs, h_new, y_new, ts=None):
+    """SSM outputs of the corrupted rows for a restoration at each position t of `ts` (sorted; default all):
+    Y [len(ts), S, T, H, P] with Y[i,:,s] = y_s for s<t, y'_t at s=t, and y_s + C_s·(prod_{k=t+1..s} Ā_k)(h'_t - h_t)
+    for s>t (t = ts[i]). All t are carried forward together."""
     T = hs.shape[1]
+    ts = list(range(T)) if ts is None else sorted(ts)
+    tt = torch.tensor(ts, device=y.device)
     C = parts.C[1:]
     dA = torch.exp(parts.dt[1:, ..., None] * parts.A)[:, :, :, None, :]  # Ā, [S,T,H,1,n'], each <= 1
-    dh = (h_new - hs[1:]).transpose(0, 1).contiguous()  # [t,S,H,P,n]
-    Y = y[1:][None].repeat(T, 1, 1, 1, 1)
-    ar = torch.arange(T, device=y.device)
-    Y[ar, :, ar] = y_new.transpose(0, 1)
-    for s in range(1, T):
-        dh[:s] = dh[:s] * dA[None, :, s]  # = (prod_{k=t+1..s} Ā_k)(h'_t - h_t) for every t < s
-        Y[:s, :, s] += (dh[:s] * C[None, :, s, :, None, :]).sum(-1)
+    dh = (h_new - hs[1:])[:, tt].transpose(0, 1).contiguous()  # [k,S,H,P,n]
+    Y = y[1:][None].repeat(len(ts), 1, 1, 1, 1)
+    ar = torch.arange(len(ts), device=y.device)
+    Y[ar, :, tt] = y_new[:, tt].transpose(0, 1)
+    k = 0
+    for s in range(ts[0] + 1, T):
+        while k < len(ts) and ts[k] < s: k += 1  # ts[:k] are the restorations before s
+        dh[:k] = dh[:k] * dA[None, :, s]  # = (prod_{j=t+1..s} Ā_j)(h'_t - h_t) for every t < s
+        Y[:k, :, s] += (dh[:k] * C[None, :, s, :, None, :]).sum(-1)
     return Y
 
 def _ctx_at(u, p, d):
@@ -338,9 +373,9 @@ def _restored_outputs(block, r, parts, y, hs, kind, positions, hm, sm, cm):
     if kind != 'conv':
         h_new, y_new = _point_restore(parts, hs, 'h' if kind == 'h+conv' else kind, hm, sm)
     if kind not in ('conv', 'h+conv'):
-        Y = _linear_outputs(parts, y, hs, h_new, y_new)
-        for t in positions:
-            new[t] = _resid(block, r[1:, t:]) + _gate_out(block.mixer, Y[t][:, t:], parts.z[1:, t:])
+        Y = _linear_outputs(parts, y, hs, h_new, y_new, positions)
+        for i, t in enumerate(sorted(positions)):
+            new[t] = _resid(block, r[1:, t:]) + _gate_out(block.mixer, Y[i][:, t:], parts.z[1:, t:])
         return new
     for t in positions:
         later = None
@@ -364,17 +399,21 @@ def fast_state_trace(model,  # a Hugging Face Mamba / Mamba-2 causal LM
                      channels=None,  # restrict to these channels (kinds 'h', 'conv', 'h+conv')
                      states=None,  # restrict to these state dimensions (kinds 'h', 'h+conv', 'B', 'C')
                      return_low: bool = False,  # also return the corrupted score
+                     progress=None,  # a tqdm bar, advanced by one per restoration
                      ):
-    "scores [positions × layers]: mean p(answer) over the corrupted rows when `kind` is restored at each (layer, position)."
+    """scores [positions × layers]: mean p(answer) over the corrupted rows when `kind` is restored at each (layer, position).
+    `layers` and `positions` come back in the order given; -1 is the last (Python's convention); out of range or repeated
+    is a `ValueError`."""
     fam = _family(model)
     _check_kind(kind, channels, states)
     _check_embeds(model, embeds)
     bb = model.backbone
     L, (N, T, _) = len(bb.layers), embeds.shape
     S = N - 1
-    layers = set(range(L) if layers is None else layers)
-    positions = list(range(T)) if positions is None else [int(t) % T for t in positions]
-    hm, sm, cm = _masks(bb.layers[0].mixer, channels, states, embeds.device)
+    cols = _indices(layers, L, 'layers')
+    positions = _indices(positions, T, 'positions')
+    layers = set(cols)
+    hm, sm, cm = _masks(bb.layers[0].mixer, channels, states, embeds.device, kind)
     off = 1 if kind == 'conv' else 0  # first changed position is t + off
     X = {t: None for t in positions}  # residual of the rows restored below, positions t+off..
     grp = {t: [] for t in positions}  # the layer each block of S rows was restored at
@@ -392,12 +431,12 @@ def fast_state_trace(model,  # a Hugging Face Mamba / Mamba-2 causal LM
                 if v is None: continue
                 X[t] = v if X[t] is None else torch.cat([X[t], v.to(X[t].dtype)], 0)
                 grp[t].append(l)
+            if progress is not None: progress.update(len(positions))
         r = r_next
     def p_ans(h):
         lg = model.lm_head(bb.norm_f(h).to(model.lm_head.weight.dtype)).float()
         return torch.softmax(lg, -1)[..., answer_id]
     low = p_ans(r[1:, -1]).mean().item()
-    cols = sorted(layers)
     scores = torch.full((len(positions), len(cols)), low)
     for i, t in enumerate(positions):
         if X[t] is None: continue
@@ -422,25 +461,27 @@ def trace_ssm_state(mt,  # `ModelAndTokenizer` or (model, tokenizer) of a Mamba 
                     channels=None,  # restrict to these channels (kinds 'h', 'conv', 'h+conv')
                     states=None,  # restrict to these state dimensions (kinds 'h', 'h+conv', 'B', 'C')
                     engine: str = 'fast',  # 'fast' or 'reference' (token by token; slow)
+                    progress=False,  # True: a tqdm bar counting restorations; or a tqdm bar to advance
+                    budget_mb: float = 1024.,  # memory for the fast path's restored rows; long prompts go in chunks of positions
                     ) -> TraceResult:
     "Restore `kind` at every (token, layer) of a corrupted prompt: a `TraceResult` with scores [tokens × layers]."
-    from mamba_mediation.trace import _answer_id, _spaced
+    from mamba_mediation.trace import _answer_id, _spaced, check_prompt, check_samples
     t0 = time.perf_counter()
     mt = as_mt(mt)
     model, tok = mt.model, mt.tokenizer
     _family(model)
     _check_kind(kind, channels, states)
     if engine not in ('fast', 'reference'): raise ValueError(f"engine must be 'fast' or 'reference', got {engine!r}")
-    if not isinstance(prompt, str) or not prompt.strip(): raise ValueError("empty prompt: give a prompt to trace")
-    ids = tok(prompt)['input_ids']  # with the tokenizer's special tokens (a BOS), as in find_subject_range
-    b, e = find_subject_range(tok, prompt, subject)
+    samples = check_samples(samples)
+    corr = as_corruption(noise)
+    ids, (b, e) = check_prompt(mt, prompt, subject)  # with the tokenizer's special tokens (a BOS), as in find_subject_range
+    _masks(model.backbone.layers[0].mixer, channels, states, mt.device, kind)  # bad channels / states fail before any run
     input_ids = torch.tensor(ids, device=mt.device)
     with torch.no_grad(): clean = model(input_ids=input_ids[None]).logits[0, -1].float()
     pred = int(clean.argmax())
     prediction = tok.decode([pred])
     aid, answer_str = _answer_id(mt, _spaced(prompt, answer), pred)
     correct = pred == aid if expect is None else prediction.strip() == str(expect).strip()
-    corr = as_corruption(noise)
     n = len(model.backbone.layers)
     res = TraceResult(np.full((len(ids), n), np.nan), float('nan'), float(torch.softmax(clean, -1)[aid]),
                       [tok.decode([i]) for i in ids], (b, e), answer_str, 1, kind, correct, prompt=prompt, subject=subject,
@@ -453,11 +494,23 @@ def trace_ssm_state(mt,  # `ModelAndTokenizer` or (model, tokenizer) of a Mamba 
         res.corruption['sigma'] = sigma
     x = corrupt_embeddings(mt, input_ids, (b, e), corr, samples, sigma, prompt, subject).to(model.dtype)
     res.samples = x.shape[0] - 1
-    if engine == 'fast':
-        scores, low = fast_state_trace(model, x, aid, kind, channels=channels, states=states, return_low=True)
-    else:
-        scores = reference_state_trace(model, x, aid, kind, channels=channels, states=states)
-        low = _corrupted_p(model, x, aid)
+    bar = None if isinstance(progress, bool) or progress is None else progress
+    if progress is True:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(ids) * n, desc=f"trace {kind}", unit='restoration', leave=False)
+    try:
+        if engine == 'fast':
+            T, (H, P, K, ns) = len(ids), _dims(model.backbone.layers[0].mixer)
+            per_pos = 4 * res.samples * T * (n * mt.arch.d_model + H * P * (2 if kind in ('conv', 'h+conv') else 1))
+            step = max(1, int(budget_mb * 2**20 // per_pos))  # positions per pass (all of them for a short prompt)
+            parts = [fast_state_trace(model, x, aid, kind, positions=list(range(a, min(T, a + step))), channels=channels,
+                                      states=states, return_low=True, progress=bar) for a in range(0, T, step)]
+            scores, low = torch.cat([p[0] for p in parts]), parts[0][1]
+        else:
+            scores = reference_state_trace(model, x, aid, kind, channels=channels, states=states, progress=bar)
+            low = _corrupted_p(model, x, aid)
+    finally:
+        if progress is True: bar.close()
     res.scores, res.low_score = scores.numpy(), float(low)
     res.seconds = time.perf_counter() - t0
     return res
@@ -517,8 +570,8 @@ def _ko_args(model, embeds, sources, target, layers, path):
     L, T = len(model.backbone.layers), embeds.shape[1]
     if not -T <= target < T: raise ValueError(f"target {target} is outside the prompt's {T} positions")
     target = target % T
-    src = sorted({int(s) % T for s in sources})
-    return target, src, sorted(set(range(L) if layers is None else layers))
+    src = sorted(set(_indices(list(sources), T, 'sources'))) if len(sources) else []
+    return target, src, sorted(_indices(layers, L, 'layers'))
 
 @torch.no_grad()
 def knockout_prob(model,  # a Hugging Face Mamba / Mamba-2 causal LM
@@ -608,14 +661,17 @@ def state_aie(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
         corr = dataclasses.replace(corr, sigma=resolve_sigma(mt, corr, subjects))
     n = mt.arch.n_layer
     per = {g: [] for g in TOKEN_GROUPS}
-    skipped = {'wrong prediction': 0, 'subject not found': 0}
+    skipped = {'wrong prediction': 0, 'subject not found': 0, 'subject not in vocabulary': 0}
     lows, highs, results = [], [], []
     for prompt, subject, answer in recs:
         try:
-            r = trace_ssm_state(mt, prompt, subject, kind, samples=samples, noise=corr,
-                                expect=None if answer is None else str(answer))
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                r = trace_ssm_state(mt, prompt, subject, kind, samples=samples, noise=corr,
+                                    expect=None if answer is None else str(answer))
         except ValueError as ex:
-            if 'not found' in str(ex): skipped['subject not found'] += 1; continue
+            if 'not found' in str(ex) or 'covers no token' in str(ex): skipped['subject not found'] += 1; continue
+            if 'the subject' in str(ex) and 'outside the model' in str(ex): skipped['subject not in vocabulary'] += 1; continue
             raise
         if not r.correct_prediction: skipped['wrong prediction'] += 1; continue
         ie = r.scores - r.low_score

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_trace.ipynb #f8153fe2
 from __future__ import annotations
-import json, math, warnings, dataclasses, time, weakref
+import json, math, os, re, warnings, dataclasses, time, weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence, Callable, Any
@@ -16,14 +16,15 @@ from torch import nn
 from .load import ModelAndTokenizer, arch_info
 
 # %% auto #0
-__all__ = ['CORRUPTION_KINDS', 'MEASURES', 'BATCHED_FAMILIES', 'KIND_CMAPS', 'KIND_LABELS', 'TOKEN_GROUPS', 'GROUP_COLORS',
-           'as_mt', 'find_subject_range', 'make_inputs', 'predict_token', 'embedding_module', 'collect_embedding_std',
-           'Corruption', 'as_corruption', 'resolve_sigma', 'make_noise', 'corrupt_embeddings', 'score_logits',
-           'average_score', 'indirect_effect', 'relative_recovery', 'TraceResult', 'layer_kinds', 'check_kind',
-           'layer_window', 'trace_with_patch', 'trace_restorations', 'calculate_hidden_flow', 'trace_important_states',
+__all__ = ['CORRUPTION_KINDS', 'MEASURES', 'BATCHED_FAMILIES', 'SEVER_PROCEDURES', 'KIND_CMAPS', 'KIND_LABELS', 'TOKEN_GROUPS',
+           'GROUP_COLORS', 'STATE_LEVELS', 'MANIFEST', 'LOCK', 'as_mt', 'find_subject_range', 'make_inputs',
+           'predict_token', 'embedding_module', 'collect_embedding_std', 'Corruption', 'as_corruption', 'resolve_sigma',
+           'make_noise', 'corrupt_embeddings', 'score_logits', 'average_score', 'indirect_effect', 'relative_recovery',
+           'TraceResult', 'layer_kinds', 'check_kind', 'layer_window', 'trace_with_patch', 'check_samples',
+           'check_prompt', 'trace_restorations', 'calculate_hidden_flow', 'trace_important_states',
            'trace_important_window', 'plot_trace_heatmap', 'plot_traces', 'token_groups', 'AIEResult',
-           'average_indirect_effect', 'plot_aie', 'plot_aie_heatmap', 'default_kinds', 'trace_to_folder',
-           'trace_widget']
+           'average_indirect_effect', 'plot_aie', 'plot_aie_heatmap', 'default_kinds', 'all_levels', 'check_levels',
+           'plot_overview', 'FolderLock', 'trace_to_folder', 'compare_models', 'trace_widget']
 
 # %% ../nbs/02_trace.ipynb #1e8927dd
 def as_mt(mt) -> ModelAndTokenizer:
@@ -111,14 +112,15 @@ def embedding_module(model) -> nn.Module:
 @torch.no_grad()
 def collect_embedding_std(mt,  # `ModelAndTokenizer` or (model, tokenizer)
                           subjects: Sequence[str],  # subjects of a prompt set, each tokenized on its own
+                          add_special_tokens: bool = False,  # True: as ROME's code (counts a BOS the tokenizer adds)
                           ) -> float:  # σ: std of all entries of their token embeddings
-    "ROME's σ: standard deviation of all entries of the subjects' token embeddings."
+    "ROME's σ: standard deviation of all entries of the subjects' token embeddings (without special tokens)."
     mt = as_mt(mt)
     if isinstance(subjects, str): subjects = [subjects]
     emb = embedding_module(mt.model)
     rows = []
     for s in subjects:
-        ids = mt.tokenizer(s, add_special_tokens=False)['input_ids']
+        ids = mt.tokenizer(s, add_special_tokens=add_special_tokens)['input_ids']
         if len(ids): rows.append(emb(torch.tensor([ids], device=mt.device))[0])
     if not rows: raise ValueError("no subject produced any token; cannot estimate the embedding std")
     return float(torch.cat(rows).float().std())
@@ -143,6 +145,13 @@ class Corruption:
             raise ValueError(f"unknown corruption kind {self.kind!r}; choose one of {CORRUPTION_KINDS}")
         if self.kind == 'swap' and not self.swap_subject:
             raise ValueError("a 'swap' corruption needs `swap_subject`, a subject with the same number of tokens")
+        for name in ('k', 'scale', 'sigma'):
+            v = getattr(self, name)
+            if v is None and name != 'k': continue
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v) or v < 0:
+                raise ValueError(f"the noise {name} must be a finite number ≥ 0, got {v!r}")
+        if self.noise is not None and not torch.isfinite(torch.as_tensor(self.noise)).all():
+            raise ValueError("the noise tensor has NaN or infinite entries")
 
     def describe(self) -> dict:
         "JSON-friendly description (the noise tensor is summarised by its shape)."
@@ -154,7 +163,8 @@ class Corruption:
 def as_corruption(noise) -> Corruption:
     "Normalise `noise`: a number is k (multiples of σ), a tensor is the noise itself, a `Corruption` is kept."
     if isinstance(noise, Corruption): return noise
-    if isinstance(noise, (int, float)): return Corruption(k=float(noise))
+    if isinstance(noise, (int, float, np.integer, np.floating)) and not isinstance(noise, bool):
+        return Corruption(k=float(noise))
     if isinstance(noise, (torch.Tensor, np.ndarray)): return Corruption(noise=noise)
     if isinstance(noise, str) and noise in CORRUPTION_KINDS: return Corruption(kind=noise)
     raise TypeError(f"noise must be a number (k·σ), a tensor or a Corruption, got {noise!r}")
@@ -177,10 +187,12 @@ def make_noise(corruption: Corruption,  # the corruption spec
                n_tokens: int,  # number of subject tokens
                d_model: int,  # embedding width
                sigma: float | None = None,  # σ (needed unless `scale` or `noise` is given)
+               draw: int = 0,  # 0: the first draw of `RandomState(seed)` (ROME's); 1: the draw after it, ...
                ) -> torch.Tensor:  # float64 noise, [samples, n_tokens, d_model]
-    "The noise of a trace, drawn once from `RandomState(seed)` exactly as ROME draws it."
+    "The noise of a trace, drawn from `RandomState(seed)` exactly as ROME draws it."
     c = corruption
     if c.noise is not None:
+        if draw: raise ValueError("a second noise draw needs noise drawn from a seed, not a noise tensor")
         z = torch.as_tensor(c.noise).to(torch.float64)
         if z.ndim == 2: z = z[None]
         if tuple(z.shape[1:]) != (n_tokens, d_model):
@@ -188,9 +200,10 @@ def make_noise(corruption: Corruption,  # the corruption spec
         return z
     scale = c.scale if c.scale is not None else (c.k * sigma if sigma is not None else None)
     if scale is None: raise ValueError("no noise scale: give Corruption(scale=...) or sigma / subjects to estimate σ")
+    if not math.isfinite(scale): raise ValueError(f"the noise scale is not finite ({scale!r}): check sigma and k")
     rs = np.random.RandomState(c.seed)
     shape = (samples, n_tokens, d_model)
-    z = rs.uniform(-1, 1, shape) if c.kind == 'uniform' else rs.randn(*shape)
+    for _ in range(draw + 1): z = rs.uniform(-1, 1, shape) if c.kind == 'uniform' else rs.randn(*shape)
     return scale * torch.from_numpy(z)
 
 # %% ../nbs/02_trace.ipynb #a1b14ae5
@@ -203,6 +216,7 @@ def corrupt_embeddings(mt,  # `ModelAndTokenizer`
                        sigma: float | None = None,  # σ for k·σ noise
                        prompt: str | None = None,  # the prompt (needed for 'swap')
                        subject: str | None = None,  # the subject (needed for 'swap')
+                       draw: int = 0,  # which draw of the noise generator (see `make_noise`)
                        ) -> torch.Tensor:  # [1 + samples, tokens, d_model]; row 0 is clean
     "Token embeddings for the clean row and the corrupted rows, ROME-style (noise shared by all restorations)."
     mt = as_mt(mt)
@@ -220,7 +234,7 @@ def corrupt_embeddings(mt,  # `ModelAndTokenizer`
         x = emb.repeat(2, 1, 1)
         x[1:, b:e] = embedding_module(mt.model)(torch.tensor([ids2[b:e]], device=mt.device))
         return x
-    noise = make_noise(c, samples, e - b, emb.shape[-1], sigma)
+    noise = make_noise(c, samples, e - b, emb.shape[-1], sigma, draw)
     x = emb.repeat(1 + noise.shape[0], 1, 1)
     noise = noise.to(x.device)
     if c.kind == 'replace': x[1:, b:e] = noise.to(x.dtype)
@@ -383,6 +397,7 @@ def trace_with_patch(mt,  # `ModelAndTokenizer` or (model, tokenizer)
                      states_to_unpatch: Sequence[tuple[int, str]] = (),  # (token, site) held at corrupted values
                      measure: str = 'p',  # 'p' or 'logit_diff'
                      answer2_id: int | None = None,  # second answer for 'logit_diff'
+                     x_frozen: torch.Tensor | None = None,  # embeddings of the run the unpatched values come from (default x)
                      ) -> float:  # the score averaged over the corrupted rows
     "Reference restoration: one forward pass of the full model per call (ROME's `trace_with_patch`)."
     mt = as_mt(mt)
@@ -392,7 +407,7 @@ def trace_with_patch(mt,  # `ModelAndTokenizer` or (model, tokenizer)
     frozen = {}
     if unpatch:
         with TraceDict(mt.model, list(unpatch), clone=True, detach=True) as td:
-            mt.model(inputs_embeds=x)
+            mt.model(inputs_embeds=x if x_frozen is None else x_frozen)
         frozen = {s: td[s].output for s in unpatch}
 
     def edit(out, name):
@@ -518,8 +533,7 @@ def _batched_scores(mt, x, restorations, kind, answer_id, measure='p', answer2_i
         groups.setdefault((start, p0), []).append(i)
     max_rows = max_rows or _default_max_rows(mt, T, budget_mb)
     per_chunk = max(1, max_rows // S)
-    n_chunks = sum(math.ceil(len(v) / per_chunk) for v in groups.values())
-    if progress is not None: progress.reset(total=n_chunks)
+    if progress is not None: progress.update(len(restorations) - sum(len(v) for v in groups.values()))  # skipped
     for (start, p0), idx in sorted(groups.items()):
         for c in range(0, len(idx), per_chunk):
             chunk = idx[c:c + per_chunk]
@@ -554,7 +568,7 @@ def _batched_scores(mt, x, restorations, kind, answer_id, measure='p', answer2_i
                 lg = st.logits_last(st.run(h, start, cache=cache))
             sc = score_logits(lg, answer_id, measure, answer2_id).view(len(chunk), S).mean(1)
             scores[chunk] = sc.double().cpu().numpy()
-            if progress is not None: progress.update(1)
+            if progress is not None: progress.update(len(chunk))
     return scores, low, high
 
 
@@ -573,19 +587,19 @@ class _null:
 
 
 @torch.no_grad()
-def _reference_scores(mt, x, restorations, kind, answer_id, measure='p', answer2_id=None, sever=None, progress=None):
-    "The same scores by the reference loop (one `trace_with_patch` per restoration)."
+def _reference_scores(mt, x, restorations, kind, answer_id, measure='p', answer2_id=None, sever=None, progress=None,
+                      x_frozen=None):
+    "The same scores by the reference loop (one `trace_with_patch` per restoration; severed values from `x_frozen`)."
     model = mt.model
     n = mt.arch.n_layer
     logits = model(inputs_embeds=x).logits[:, -1]
     high = average_score(logits[:1], answer_id, measure, answer2_id)
     low = average_score(logits[1:], answer_id, measure, answer2_id)
-    if progress is not None: progress.reset(total=len(restorations))
     scores = np.zeros(len(restorations))
     for i, r in enumerate(restorations):
         patch = [(t, layer_site(model, kind, l)) for t in r.tokens for l in r.layers]
         unpatch = [] if sever is None else [(t, layer_site(model, sever, l)) for t in r.tokens for l in range(n)]
-        scores[i] = trace_with_patch(mt, x, patch, answer_id, unpatch, measure, answer2_id)
+        scores[i] = trace_with_patch(mt, x, patch, answer_id, unpatch, measure, answer2_id, x_frozen)
         if progress is not None: progress.update(1)
     return scores, low, high
 
@@ -594,7 +608,11 @@ def _answer_id(mt, answer, prediction_id: int) -> tuple[int, str]:
     "Token id and decoded token scored for `answer` (None: the clean prediction)."
     tok = mt.tokenizer
     if answer is None: return prediction_id, tok.decode([prediction_id])
-    if isinstance(answer, (int, np.integer)): return int(answer), tok.decode([int(answer)])
+    if isinstance(answer, (int, np.integer)) and not isinstance(answer, bool):
+        vocab = mt.model.get_output_embeddings().weight.shape[0]
+        if not 0 <= int(answer) < vocab:
+            raise ValueError(f"answer token id {answer} is outside the model's vocabulary (0..{vocab - 1})")
+        return int(answer), tok.decode([int(answer)])
     ids = tok(answer, add_special_tokens=False)['input_ids']
     if not ids: raise ValueError(f"answer {answer!r} produces no token")
     if tok.unk_token_id is not None and ids[0] == tok.unk_token_id:
@@ -617,6 +635,40 @@ def _max_positions(model) -> int | None:
         v = getattr(c, k, None)
         if isinstance(v, int) and v > 0: return v
     return None
+
+
+SEVER_PROCEDURES = ('one-draw', 'rome')
+
+
+def check_samples(samples) -> int:
+    "`samples` as a positive int, or a `ValueError`."
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
+        raise ValueError(f"samples must be a whole number ≥ 1 (corrupted runs averaged), got {samples!r}")
+    return int(samples)
+
+
+def check_prompt(mt,  # `ModelAndTokenizer`
+                 prompt: str,  # the prompt
+                 subject: str,  # the subject, a substring of the prompt
+                 warn: bool = True,  # warn about unknown words outside the subject
+                 ) -> tuple[list[int], tuple[int, int]]:  # token ids (with special tokens) and subject range
+    "Tokenize and check a prompt and its subject; unknown words are an error in the subject, a warning elsewhere."
+    from mamba_mediation.load import unknown_words, warn_unknown
+    tok = mt.tokenizer
+    if not isinstance(prompt, str) or not prompt.strip(): raise ValueError("empty prompt: give a prompt to trace")
+    ids = tok(prompt)['input_ids']  # with the tokenizer's special tokens (e.g. a BOS), as the model was trained
+    if len(ids) == 0: raise ValueError("empty prompt: the tokenizer produced no token")
+    mp = _max_positions(mt.model)
+    if mp is not None and len(ids) > mp:
+        raise ValueError(f"the prompt is {len(ids)} tokens, longer than the {mp} positions this model handles; shorten it")
+    b, e = find_subject_range(tok, prompt, subject)
+    unk = unknown_words(tok, subject)
+    if unk:
+        raise ValueError(f"the subject {subject!r} has words outside the model's vocabulary: {', '.join(map(repr, unk))} "
+                         f"(the model reads each as {tok.unk_token!r}, so the trace would not be about this subject); "
+                         "use a subject the model knows")
+    if warn: warn_unknown(tok, prompt)
+    return ids, (b, e)
 
 
 def trace_restorations(n_tokens: int, n_layer: int, kind: str, window: int, per_layer: bool = False) -> list:
@@ -643,14 +695,18 @@ def calculate_hidden_flow(mt,  # `ModelAndTokenizer` or (model, tokenizer)
                           engine: str = 'batched',  # 'batched' or 'reference'
                           max_rows: int | None = None,  # rows per batched forward (default: from `budget_mb`)
                           budget_mb: float = 256.,  # memory budget of one batched forward
-                          progress: bool = False,  # show a tqdm progress bar
+                          progress=False,  # True: a tqdm bar counting restorations; or a tqdm bar to advance
+                          sever_procedure: str = 'one-draw',  # 'one-draw' (default) or 'rome' (ROME's two-pass code)
                           ) -> TraceResult:
     "Causal trace of `prompt`: scores [tokens × layers] of restoring `kind` at each (token, layer)."
     t0 = time.perf_counter()
     mt = as_mt(mt)
     model, tok = mt.model, mt.tokenizer
     if not isinstance(prompt, str) or not prompt.strip(): raise ValueError("empty prompt: give a prompt to trace")
+    samples = check_samples(samples)
     k = check_kind(model, kind)
+    if sever_procedure not in SEVER_PROCEDURES:
+        raise ValueError(f"sever_procedure must be one of {SEVER_PROCEDURES}, got {sever_procedure!r}")
     if sever is not None:
         if k != 'resid': raise ValueError("severing (sever=...) applies to residual-stream traces (kind=None)")
         sever = check_kind(model, sever)
@@ -664,12 +720,11 @@ def calculate_hidden_flow(mt,  # `ModelAndTokenizer` or (model, tokenizer)
     if not isinstance(window, int) or window < 1: raise ValueError(f"window must be a positive integer, got {window!r}")
     if k != 'resid' and window > n:
         warnings.warn(f"window {window} is larger than the model's {n} layers: every restoration covers all layers")
-    ids = tok(prompt)['input_ids']  # with the tokenizer's special tokens (e.g. a BOS), as the model was trained
-    if len(ids) == 0: raise ValueError("empty prompt: the tokenizer produced no token")
-    mp = _max_positions(model)
-    if mp is not None and len(ids) > mp:
-        raise ValueError(f"the prompt is {len(ids)} tokens, longer than the {mp} positions this model handles; shorten it")
-    b, e = find_subject_range(tok, prompt, subject)
+    corr = as_corruption(noise)
+    rome = sever is not None and sever_procedure == 'rome'
+    if rome and corr.noise is not None:
+        raise ValueError("sever_procedure='rome' draws the noise twice from its seed: give k or a Corruption, not a tensor")
+    ids, (b, e) = check_prompt(mt, prompt, subject)
     if mt.arch.family in ('mamba', 'mamba2'): ensure_transparent(model)  # both engines run the same mixer code
     input_ids = torch.tensor(ids, device=mt.device)
     clean_logits = model(input_ids=input_ids[None]).logits[0, -1]
@@ -680,7 +735,7 @@ def calculate_hidden_flow(mt,  # `ModelAndTokenizer` or (model, tokenizer)
     measure = 'p' if a2 is None else 'logit_diff'
     correct = pred_id == aid
     if expect is not None: correct = prediction.strip() == str(expect).strip()
-    corr = as_corruption(noise)
+    if rome: engine = 'reference'  # the frozen values come from another run: the batched engine's sharing does not apply
     if corr.kind == 'swap': samples = 1
     tokens = [tok.decode([i]) for i in ids]
     res = TraceResult(np.full((1 if per_layer else len(ids), n), np.nan), float('nan'), float('nan'), tokens, (b, e),
@@ -689,6 +744,8 @@ def calculate_hidden_flow(mt,  # `ModelAndTokenizer` or (model, tokenizer)
                       family=mt.arch.family, site=layer_site(model, k, 0).replace('.0', '.{}', 1),
                       corruption=corr.describe(), samples=samples, sever=sever, per_layer=per_layer, engine=engine,
                       prediction=prediction)
+    if rome: res.corruption['sever_procedure'] = 'rome'
+
     if expect is not None and not correct: return res
     sigma = None
     if corr.noise is None and corr.scale is None and corr.kind != 'swap':
@@ -698,16 +755,20 @@ def calculate_hidden_flow(mt,  # `ModelAndTokenizer` or (model, tokenizer)
     res.samples = x.shape[0] - 1
     rest = trace_restorations(1 if per_layer else len(ids), n, k, window, False)
     if per_layer: rest = [_Restoration(tuple(range(len(ids))), r.layers) for r in rest]
-    bar = None
-    if progress:
+    bar = None if isinstance(progress, bool) or progress is None else progress
+    if progress is True:
         from tqdm.auto import tqdm
-        bar = tqdm(desc=f"trace {kind or 'residual'}", leave=False)
+        bar = tqdm(total=len(rest), desc=f"trace {kind or 'residual'}", unit='restoration', leave=False)
     try:
         args = (mt, x, rest, k, aid, measure, None if a2 is None else a2[0], sever)
-        if engine == 'batched': scores, low, high = _batched_scores(*args, max_rows=max_rows, budget_mb=budget_mb, progress=bar)
+        if rome:  # ROME's trace_with_repatch: the run draws the noise again; the frozen values keep the first draw
+            x2 = corrupt_embeddings(mt, input_ids, (b, e), corr, samples, sigma, prompt, subject, draw=1)
+            scores, _, high = _reference_scores(mt, x2, *args[2:], progress=bar, x_frozen=x)
+            low = average_score(model(inputs_embeds=x).logits[1:, -1], aid, measure, None if a2 is None else a2[0])
+        elif engine == 'batched': scores, low, high = _batched_scores(*args, max_rows=max_rows, budget_mb=budget_mb, progress=bar)
         else: scores, low, high = _reference_scores(*args, progress=bar)
     finally:
-        if bar is not None: bar.close()
+        if progress is True: bar.close()
     res.scores = scores.reshape(res.scores.shape)
     res.low_score, res.high_score = low, high
     res.seconds = time.perf_counter() - t0
@@ -733,6 +794,13 @@ KIND_LABELS = {'resid': 'residual stream', 'mlp': 'MLP', 'attn': 'attention', 'm
 def _kname(kind): return KIND_ALIASES.get(kind, kind)
 
 
+def _token_ticks(n_tokens: int, subject_range, max_labels: int = 60) -> list[int]:
+    "Positions to label on a token axis: all of them for a short prompt; else the subject, the last token and a regular subset."
+    if n_tokens <= max_labels: return list(range(n_tokens))
+    step = math.ceil(n_tokens / max_labels)
+    return sorted(set(range(0, n_tokens, step)) | set(range(*subject_range)) | {n_tokens - 1})
+
+
 def plot_trace_heatmap(result: TraceResult,  # a trace
                        ax=None,  # matplotlib axes (default: a new figure)
                        transpose: bool = False,  # layers down, tokens across (TransformerLens orientation)
@@ -746,19 +814,21 @@ def plot_trace_heatmap(result: TraceResult,  # a trace
     data = {'p': result.scores, 'recovery': result.recovery, 'effect': result.indirect_effect}.get(measure)
     if data is None: raise ValueError(f"measure must be 'p', 'recovery' or 'effect', got {measure!r}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(3.5 + 0.12 * result.n_layers, 0.5 + 0.28 * data.shape[0]) if not transpose
-                             else (1 + 0.45 * data.shape[0], 1.5 + 0.22 * result.n_layers), dpi=100)
+        _, ax = plt.subplots(figsize=(min(3.5 + 0.12 * result.n_layers, 20), min(0.5 + 0.28 * data.shape[0], 24))
+                             if not transpose else (min(1 + 0.45 * data.shape[0], 24), min(1.5 + 0.22 * result.n_layers, 20)),
+                             dpi=100)
     b, e = result.subject_range
     labels = ['all tokens'] if result.per_layer else [
         (repr(t)[1:-1] + '*') if b <= i < e else repr(t)[1:-1] for i, t in enumerate(result.input_tokens)]
     kw = dict(cmap=cmap or KIND_CMAPS.get(k, 'Greys'), aspect='auto', interpolation='nearest')
     if measure == 'p' and result.measure == 'p': kw['vmin'] = result.low_score
     img = ax.imshow(data.T if transpose else data, **kw)
-    tick_tok, tick_layer = np.arange(len(labels)), np.arange(0, result.n_layers, max(1, result.n_layers // 12))
+    tick_tok = _token_ticks(len(labels), (b, e) if not result.per_layer else (0, 0), max_labels=80)
+    tick_layer = np.arange(0, result.n_layers, max(1, result.n_layers // 12))
     if transpose:
-        ax.set_xticks(tick_tok); ax.set_xticklabels(labels, rotation=60, ha='right'); ax.set_yticks(tick_layer)
+        ax.set_xticks(tick_tok); ax.set_xticklabels([labels[t] for t in tick_tok], rotation=60, ha='right'); ax.set_yticks(tick_layer)
     else:
-        ax.set_yticks(tick_tok); ax.set_yticklabels(labels); ax.set_xticks(tick_layer)
+        ax.set_yticks(tick_tok); ax.set_yticklabels([labels[t] for t in tick_tok]); ax.set_xticks(tick_layer)
     name = KIND_LABELS.get(k, k)
     if title is None:
         title = f"Restoring {name}" + (f" (severed {KIND_LABELS.get(result.sever, result.sever)})" if result.sever else '')
@@ -780,8 +850,8 @@ def plot_traces(results: Sequence[TraceResult],  # traces (e.g. one per kind) dr
     "Several heatmaps side by side; returns the figure."
     import matplotlib.pyplot as plt
     r0 = results[0]
-    w = 3.2 + 0.1 * r0.n_layers
-    h = 0.8 + 0.28 * r0.scores.shape[0] if not transpose else 1.5 + 0.22 * r0.n_layers
+    w = min(3.2 + 0.1 * r0.n_layers, 24 / len(results))
+    h = min(0.8 + 0.28 * r0.scores.shape[0] if not transpose else 1.5 + 0.22 * r0.n_layers, 24)
     fig, axs = plt.subplots(1, len(results), figsize=(w * len(results), h), dpi=100, squeeze=False)
     for ax, r in zip(axs[0], results): plot_trace_heatmap(r, ax=ax, measure=measure, transpose=transpose)
     if suptitle: fig.suptitle(suptitle)
@@ -841,7 +911,8 @@ class AIEResult:
         "One line: how many prompts were used and skipped, and why."
         why = ', '.join(f"{v} {k}" for k, v in self.skipped.items() if v)
         return (f"{self.n_used} prompts traced, {self.n_skipped} skipped" + (f" ({why})" if why else '') +
-                f"; mean clean p = {self.high_score:.3f}, mean corrupted p = {self.low_score:.3f}")
+                (f"; mean clean p = {self.high_score:.3f}, mean corrupted p = {self.low_score:.3f}" if self.n_used
+                 else "; nothing to average"))
 
 
 def _answer_for_record(mt, prompt, answer):
@@ -869,7 +940,8 @@ def average_indirect_effect(mt,  # `ModelAndTokenizer` or (model, tokenizer)
         corr = dataclasses.replace(corr, sigma=collect_embedding_std(mt, subjects))
     n = mt.arch.n_layer
     per_group = {g: [] for g in TOKEN_GROUPS}
-    skipped = {'wrong prediction': 0, 'subject not found': 0, 'answer not in vocabulary': 0, 'no answer': 0}
+    skipped = {'wrong prediction': 0, 'subject not found': 0, 'subject not in vocabulary': 0,
+               'answer not in vocabulary': 0, 'no answer': 0}
     lows, highs, results = [], [], []
     it = recs
     if progress:
@@ -885,6 +957,7 @@ def average_indirect_effect(mt,  # `ModelAndTokenizer` or (model, tokenizer)
         except ValueError as ex:
             msg = str(ex)
             if 'not found' in msg or 'covers no token' in msg: skipped['subject not found'] += 1; continue
+            if 'the subject' in msg and 'outside the model' in msg: skipped['subject not in vocabulary'] += 1; continue
             if 'vocabulary' in msg or 'produces no token' in msg: skipped['answer not in vocabulary'] += 1; continue
             raise
         if not r.correct_prediction: skipped['wrong prediction'] += 1; continue
@@ -945,54 +1018,305 @@ def plot_aie_heatmap(aie: AIEResult, ax=None, title: str | None = None):
 
 # %% ../nbs/02_trace.ipynb #18963968
 def default_kinds(mt) -> tuple:
-    "The kinds traced by default: Mamba (None, 'mixer', 'ssm_output', 'gate'); transformers (None, 'attn', 'mlp')."
+    "The kinds `calculate_hidden_flow` traces by default: Mamba (None, 'mixer', 'ssm_output', 'gate'); transformers (None, 'attn', 'mlp')."
     fam = as_mt(mt).arch.family
     return (None, 'mixer', 'ssm_output', 'gate') if fam in ('mamba', 'mamba2') else (None, 'attn', 'mlp')
+
+
+STATE_LEVELS = ('h', 'conv', 'h+conv', 'delta', 'B', 'C', 'delta+B+C')  # the kinds of `mamba_mediation.ssm_state`
+
+
+def all_levels(mt) -> tuple:
+    "Every level `trace_to_folder` traces by default: Mamba: resid, mixer, h, conv, h+conv, Δ, B, C; transformers: resid, MLP, attention."
+    fam = as_mt(mt).arch.family
+    return (None, 'mixer', 'h', 'conv', 'h+conv', 'delta', 'B', 'C') if fam in ('mamba', 'mamba2') else (None, 'mlp', 'attn')
+
+
+def check_levels(mt, kinds) -> tuple:
+    "Validate the kinds of a folder trace: site kinds of `calculate_hidden_flow`, or (Mamba only) the SSM-state kinds."
+    mt = as_mt(mt)
+    if isinstance(kinds, str) or kinds is None or not len(kinds):
+        raise ValueError(f"kinds must be a non-empty list, e.g. {[_kname(x) for x in all_levels(mt)]}")
+    out = []
+    for k in kinds:
+        if k in STATE_LEVELS:
+            if mt.arch.family not in ('mamba', 'mamba2'):
+                raise ValueError(f"kind {k!r} is a Mamba SSM-state kind; a {mt.arch.family} model has "
+                                 f"{[_kname(x) for x in all_levels(mt)]}")
+        else: check_kind(mt.model, k)
+        out.append(None if _kname(k) == 'resid' else k)
+    if len(set(map(_kname, out))) != len(out): raise ValueError(f"a kind is listed twice: {list(kinds)}")
+    return tuple(out)
+
+
+def _level_label(k) -> str:
+    if k in STATE_LEVELS:
+        from mamba_mediation.ssm_state import KIND_NAMES
+        return KIND_NAMES[k]
+    return KIND_LABELS.get(_kname(k), str(k))
+
+
+def _file_name(k) -> str: return _kname(k).replace('+', '_')
+
+
+def _labels(r: TraceResult) -> list[str]:
+    b, e = r.subject_range
+    return [(repr(t)[1:-1] + '*') if b <= i < e else repr(t)[1:-1] for i, t in enumerate(r.input_tokens)]
+
+
+def plot_overview(results: Sequence,  # traces of one prompt (one panel each); or one list of traces per row (e.g. per model)
+                  suptitle: str | None = None,  # figure title
+                  ncols: int = 4,  # panels per row (a flat list of traces)
+                  max_inches: tuple = (24, 30),  # cap on the figure size (width, height) in inches, at 100 dpi
+                  ):
+    "All levels of a prompt on one shared scale of relative recovery (0 = as corrupted, 1 = as clean); returns the figure."
+    import matplotlib.pyplot as plt
+    rows = ([list(results[i:i + ncols]) for i in range(0, len(results), ncols)]
+            if isinstance(results[0], TraceResult) else [list(r) for r in results])
+    nrows, ncols = len(rows), max(len(r) for r in rows)
+    T = max(r.scores.shape[0] for row in rows for r in row)
+    L = max(r.scores.shape[1] for row in rows for r in row)
+    pw = min(2.4 + 0.2 * L, (max_inches[0] - 1.5) / ncols)
+    ph = min(1.2 + 0.22 * T, (max_inches[1] - 1) / nrows)
+    fig, axs = plt.subplots(nrows, ncols, figsize=(pw * ncols + 1.5, ph * nrows + 1), dpi=100, squeeze=False,
+                            constrained_layout=True)
+    img = None
+    for i, row in enumerate(rows):
+        for j in range(ncols):
+            ax = axs[i, j]
+            if j >= len(row): ax.axis('off'); continue
+            r = row[j]
+            img = ax.imshow(r.recovery, cmap='Purples', vmin=0, vmax=1, aspect='auto', interpolation='nearest')
+            title = _level_label(r.kind) + ('' if r.window == 1 else f" (window {r.window})")
+            if j == 0 and not isinstance(results[0], TraceResult): title = f"{Path(str(r.model)).name}: {title}"
+            ax.set_title(title, fontsize=10)
+            ticks = _token_ticks(r.scores.shape[0], r.subject_range, max_labels=max(6, int(ph * 5)))
+            labels = _labels(r)
+            ax.set_yticks(ticks)
+            ax.set_yticklabels([labels[t] for t in ticks] if j == 0 else [], fontsize=8)
+            ax.set_xticks(np.arange(0, r.n_layers, max(1, r.n_layers // 8)))
+            ax.tick_params(axis='x', labelsize=8)
+            if i == nrows - 1 or j >= len(rows[i + 1]): ax.set_xlabel('layer', fontsize=9)
+    cb = fig.colorbar(img, ax=axs, shrink=min(1.0, 4 / (ph * nrows)) if ph * nrows > 4 else 0.9, extend='both')
+    cb.set_label('relative recovery\n(p − p corrupted) / (p clean − p corrupted)', fontsize=9)
+    if suptitle: fig.suptitle(suptitle, fontsize=11)
+    return fig
+
+
+MANIFEST, LOCK = 'manifest.json', '.mamba-mediation.lock'
+
+
+def _pid_alive(pid: int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+
+class FolderLock:
+    "An output folder belongs to one run at a time: a lock file holding the owner's pid (a dead owner's lock is taken over)."
+    def __init__(self, folder): self.folder = Path(folder); self.path = self.folder / LOCK
+
+    def __enter__(self):
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                try: pid = int(self.path.read_text().strip() or 0)
+                except (OSError, ValueError): pid = 0
+                young = time.time() - self.path.stat().st_mtime < 10 if self.path.exists() else False
+                if (pid and _pid_alive(pid)) or (not pid and young):
+                    raise ValueError(f"the output folder {self.folder} is in use by another run (process {pid or '?'}); "
+                                     "wait for it to finish or choose another output folder") from None
+                self.path.unlink(missing_ok=True)  # a stale lock: its run died
+                continue
+            except OSError as ex:
+                raise ValueError(f"cannot write into the output folder {self.folder} ({ex.strerror}); "
+                                 "choose a folder you can write to") from None
+            with os.fdopen(fd, 'w') as f: f.write(str(os.getpid()))
+            return self
+        raise ValueError(f"could not lock the output folder {self.folder}; choose another output folder")
+
+    def __exit__(self, *a):
+        self.path.unlink(missing_ok=True)
+        return False
+
+
+def _owned_files(out: Path, run: dict, force: bool) -> list[str]:
+    "Files of the previous run in `out` (to replace), or a `ValueError` when they belong to another prompt and not `force`."
+    m = out / MANIFEST
+    ours = sorted(p.name for p in out.iterdir() if p.name.startswith(('trace_', 'compare_')))
+    if m.exists():
+        try: old = json.loads(m.read_text())
+        except ValueError: old = {}
+        if old.get('run') != run and not force:
+            raise ValueError(f"the output folder {out} holds another run's results ({old.get('run')}); choose another "
+                             "folder, or pass --force (force=True) to replace them")
+        return sorted(set(old.get('files', [])) | (set(ours) if force else set()))
+    if ours and not force:
+        raise ValueError(f"the output folder {out} already holds trace files ({', '.join(ours[:3])}{', …' if len(ours) > 3 else ''}) "
+                         "that no manifest accounts for; choose another folder, or pass --force (force=True) to replace them")
+    return ours
+
+
+def _prepare_out(out_dir) -> Path:
+    out = Path(out_dir).expanduser()
+    if out.exists() and not out.is_dir(): raise ValueError(f"the output folder {out} is a file; choose a folder")
+    try: out.mkdir(parents=True, exist_ok=True)
+    except OSError as ex: raise ValueError(f"cannot create the output folder {out} ({ex.strerror})") from None
+    return out
+
+
+def _check_run(mt, prompt, subject, kinds, samples, noise, window, answer, expect):
+    "Every check of a folder run, before any long computation; returns the checked kinds."
+    kinds = all_levels(mt) if kinds is None else check_levels(mt, kinds)
+    check_samples(samples); as_corruption(noise)
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise ValueError(f"window must be a positive integer, got {window!r}")
+    ids, _ = check_prompt(mt, prompt, subject)
+    with torch.no_grad(): pred = int(mt.model(input_ids=torch.tensor([ids], device=mt.device)).logits[0, -1].argmax())
+    prediction = mt.tokenizer.decode([pred])
+    if expect is not None and prediction.strip() != str(expect).strip():
+        raise ValueError(f"{mt.name} predicts {prediction!r} after {prompt!r}, not the expected {expect!r}; "
+                         "check the prompt, or drop expect to trace whatever the model predicts")
+    _answer_id(mt, _spaced(prompt, answer), pred)
+    return kinds, len(ids)
+
+
+def _trace_levels(mt, prompt, subject, kinds, bar, samples, noise, window, answer, expect, subjects) -> list:
+    "One `TraceResult` per kind (SSM-state kinds by `trace_ssm_state`), advancing `bar` per restoration."
+    from mamba_mediation.load import UnknownWordsWarning
+    results = []
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', UnknownWordsWarning)  # warned once, by the checks
+        for k in kinds:
+            if bar is not None: bar.set_postfix_str(f"{Path(str(mt.name)).name}: {_level_label(k)}")
+            if k in STATE_LEVELS:
+                from mamba_mediation.ssm_state import trace_ssm_state
+                r = trace_ssm_state(mt, prompt, subject, k, samples=samples, noise=noise, answer=answer, expect=expect,
+                                    subjects=subjects, progress=bar)
+            else:
+                r = calculate_hidden_flow(mt, prompt, subject, samples=samples, noise=noise, window=window, kind=k,
+                                          answer=answer, expect=expect, subjects=subjects, progress=bar)
+            results.append(r)
+    return results
+
+
+def _save_plot(fig, path: Path):
+    import matplotlib.pyplot as plt
+    fig.savefig(path, bbox_inches='tight'); plt.close(fig)
+    return path
+
+
+def _heatmap(r: TraceResult, measure: str):
+    if r.kind in STATE_LEVELS:
+        from mamba_mediation.ssm_state import plot_state_trace
+        return plot_state_trace(r, measure=measure).figure
+    return plot_trace_heatmap(r, measure=measure).figure
+
+
+def _bar(progress, total: int, desc: str):
+    if not progress: return None
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=desc, unit='step', smoothing=0.1)
 
 
 def trace_to_folder(model_name_or_mt,  # a model name/path for `load_model`, or a `ModelAndTokenizer`
                     prompt: str,  # the prompt
                     subject: str,  # the subject in the prompt
-                    out_dir,  # folder to write into (created)
-                    kinds: Sequence | None = None,  # kinds to trace (default: `default_kinds`)
-                    samples: int = 10, noise=3.0, window: int = 10,
+                    out_dir,  # folder to write into (created; locked while this run writes)
+                    kinds: Sequence | None = None,  # kinds to trace (default: `all_levels`)
+                    samples: int = 10, noise=3.0,
+                    window: int = 10,  # layers restored together for the sublayer kinds (mixer, MLP, attention, ...)
                     answer=None,  # None: the model's prediction
                     expect: str | None = None,  # the clean prediction must be this, else `ValueError`
                     subjects: Sequence[str] | None = None,  # subjects for σ
-                    measure: str = 'p',  # colour bar: 'p', 'recovery' or 'effect'
-                    progress: bool = True,  # tqdm bar
+                    measure: str = 'p',  # colour bar of the per-kind heatmaps: 'p', 'recovery' or 'effect'
+                    progress: bool = True,  # one tqdm bar: restorations of every kind, then the figures
                     device=None,  # device for a model loaded by name (default: cuda if available)
+                    force: bool = False,  # replace another run's results in `out_dir`
                     ) -> dict:  # name -> written path
-    "Trace `prompt` for each kind and write heatmaps (PNG) and results (JSON, npz) into `out_dir`."
-    import matplotlib
-    import matplotlib.pyplot as plt
+    "Trace every level of `prompt` and write heatmaps (PNG), results (JSON, npz), an overview and a manifest into `out_dir`."
     from mamba_mediation.load import load_model as _load
     mt = (model_name_or_mt if isinstance(model_name_or_mt, (ModelAndTokenizer, tuple, list))
           else _load(model_name_or_mt, device=device))
     mt = as_mt(mt)
-    kinds = default_kinds(mt) if kinds is None else tuple(kinds)
-    for k in kinds: check_kind(mt.model, k)
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    written, results = {}, []
-    it = kinds
-    if progress:
-        from tqdm.auto import tqdm
-        it = tqdm(kinds, desc='causal trace')
-    for k in it:
-        r = calculate_hidden_flow(mt, prompt, subject, samples=samples, noise=noise, window=window, kind=k,
-                                  answer=answer, expect=expect, subjects=subjects)
-        if not r.correct_prediction and expect is not None:
-            raise ValueError(f"{mt.name} predicts {r.prediction!r} after {prompt!r}, not the expected {expect!r}; "
-                             "check the prompt, or drop expect to trace whatever the model predicts")
-        results.append(r)
-        name = _kname(k)
-        for ext in ('json', 'npz'): written[f'{name}.{ext}'] = r.save(out / f'trace_{name}.{ext}')
-        ax = plot_trace_heatmap(r, measure=measure)
-        ax.figure.savefig(out / f'trace_{name}.png', bbox_inches='tight'); plt.close(ax.figure)
-        written[f'{name}.png'] = out / f'trace_{name}.png'
-    fig = plot_traces(results, measure=measure, suptitle=f"{prompt!r} → {results[0].answer.strip()!r} ({mt.name})")
-    fig.savefig(out / 'trace_all.png', bbox_inches='tight'); plt.close(fig)
-    written['all.png'] = out / 'trace_all.png'
+    kinds, T = _check_run(mt, prompt, subject, kinds, samples, noise, window, answer, expect)
+    if measure not in ('p', 'recovery', 'effect'): raise ValueError(f"measure must be 'p', 'recovery' or 'effect', got {measure!r}")
+    out = _prepare_out(out_dir)
+    run = dict(command='trace', prompt=prompt, subject=subject, model=str(mt.name))
+    with FolderLock(out):
+        old = _owned_files(out, run, force)
+        bar = _bar(progress, len(kinds) * T * mt.arch.n_layer + len(kinds) + 1, 'causal trace')
+        try:
+            results = _trace_levels(mt, prompt, subject, kinds, bar, samples, noise, window, answer, expect, subjects)
+            for f in old: (out / f).unlink(missing_ok=True)
+            written = {}
+            if bar is not None: bar.set_postfix_str('figures')
+            for r in results:
+                name = _file_name(r.kind)
+                for ext in ('json', 'npz'): written[f'{name}.{ext}'] = r.save(out / f'trace_{name}.{ext}')
+                written[f'{name}.png'] = _save_plot(_heatmap(r, measure), out / f'trace_{name}.png')
+                if bar is not None: bar.update(1)
+            fig = plot_overview(results, suptitle=f"{prompt!r} → {results[0].answer.strip()!r} ({mt.name}): "
+                                                  "restoring one site of the corrupted run")
+            written['all.png'] = _save_plot(fig, out / 'trace_all.png')
+            if bar is not None: bar.update(1)
+        finally:
+            if bar is not None: bar.close()
+        (out / MANIFEST).write_text(json.dumps(dict(run=run, files=sorted(Path(p).name for p in written.values()),
+                                                    kinds=[_kname(k) for k in kinds], samples=samples), indent=1))
+        written['manifest.json'] = out / MANIFEST
+    return written
+
+
+def _safe(name: str) -> str: return re.sub(r'[^A-Za-z0-9._-]+', '_', Path(str(name)).name) or 'model'
+
+
+def compare_models(models: Sequence,  # model names (for `load_model`) or `ModelAndTokenizer`s, e.g. ['toy-mamba', 'toy-gpt2']
+                   prompt: str, subject: str,
+                   out_dir,  # folder to write into (created; locked while this run writes)
+                   kinds: Sequence | None = None,  # per model: these kinds where the model has them (default: `all_levels`)
+                   samples: int = 10, noise=3.0, window: int | None = None,  # window: default half the layers (ROME's 10 from 20)
+                   subjects: Sequence[str] | None = None,  # subjects for σ (each model's own embeddings)
+                   progress: bool = True, device=None, force: bool = False) -> dict:
+    "Trace one prompt on several models and draw them side by side (one row per model, one shared recovery scale)."
+    from mamba_mediation.load import load_model as _load
+    if isinstance(models, str) or not len(models): raise ValueError("models must be a list of at least one model")
+    mts = [as_mt(m) if isinstance(m, (ModelAndTokenizer, tuple, list)) else _load(m, device=device) for m in models]
+    names = [_safe(m.name) for m in mts]
+    if len(set(names)) != len(names): raise ValueError(f"a model is listed twice: {names}")
+    plan = []
+    for mt in mts:
+        w = window or (10 if mt.arch.n_layer >= 20 else max(1, mt.arch.n_layer // 2))
+        ks = None if kinds is None else [k for k in kinds if k in STATE_LEVELS and mt.arch.family in ('mamba', 'mamba2')
+                                         or k not in STATE_LEVELS and _kname(k) in layer_kinds(mt.model)]
+        if ks is not None and not ks: raise ValueError(f"none of the kinds {list(kinds)} exists in {mt.name}")
+        ks, T = _check_run(mt, prompt, subject, ks, samples, noise, w, None, None)
+        plan.append((mt, ks, T, w))
+    out = _prepare_out(out_dir)
+    run = dict(command='compare', prompt=prompt, subject=subject, models=[str(m.name) for m in mts])
+    with FolderLock(out):
+        old = _owned_files(out, run, force)
+        bar = _bar(progress, sum(len(ks) * T * mt.arch.n_layer for mt, ks, T, _ in plan) + 1, 'compare')
+        try:
+            rows = [_trace_levels(mt, prompt, subject, ks, bar, samples, noise, w, None, None, subjects)
+                    for mt, ks, T, w in plan]
+            for f in old: (out / f).unlink(missing_ok=True)
+            written = {}
+            for name, row in zip(names, rows):
+                for r in row:
+                    for ext in ('json', 'npz'):
+                        written[f'{name}.{_file_name(r.kind)}.{ext}'] = r.save(out / f'compare_{name}_{_file_name(r.kind)}.{ext}')
+            if bar is not None: bar.set_postfix_str('figure')
+            fig = plot_overview(rows, suptitle=f"{prompt!r}: restoring one site of the corrupted run, "
+                                               + ' vs '.join(f"{n} (→ {row[0].answer.strip()!r})" for n, row in zip(names, rows)))
+            written['compare.png'] = _save_plot(fig, out / 'compare_all.png')
+            if bar is not None: bar.update(1)
+        finally:
+            if bar is not None: bar.close()
+        (out / MANIFEST).write_text(json.dumps(dict(run=run, files=sorted(Path(p).name for p in written.values())), indent=1))
+        written['manifest.json'] = out / MANIFEST
     return written
 
 # %% ../nbs/02_trace.ipynb #e2278cbf
