@@ -1,24 +1,32 @@
-"""Build the docs site without Quarto: nbdev's notebook processing (as `nbdev_proc_nbs`), execute the processed notebooks (skipping the cells that
-`nbdev_test` skips: slow-flagged, `eval: false`, `nbdev_export()`), render them with smalldocs from the same `_quarto.yml`, then
-finish the pages so that they read offline (`finish_site`):
+"""Build the docs site without Quarto: nbdev's notebook processing (as `nbdev_proc_nbs`), execute the processed
+notebooks (skipping the cells that `nbdev_test` skips: slow-flagged, `eval: false`, `nbdev_export()`), render them with
+smalldocs from the same `_quarto.yml`, then finish the pages so that they read offline (`finish_site`):
 
-- nbdev's doc links point at the published site (`https://<user>.github.io/<repo>/load.html#x`, Quarto's `output-file` names);
-  smalldocs names the pages after the notebooks (`00_load.html`): the links are made relative and point at the built page
-  and anchor; a doc link that nbdev wrote as Markdown inside a signature (a docments comment in a code block) becomes a link;
-  a link nested in a link (an explicit `[`Trace`](#trace)` that nbdev linked again) keeps the inner link;
+- nbdev's doc links point at the published site (`https://<user>.github.io/<repo>/load.html#x`, Quarto's `output-file`
+  names); smalldocs names the pages after the notebooks (`00_load.html`): the links are made relative and point at the
+  built page and anchor; a doc link that nbdev wrote as Markdown inside a signature (a docments comment in a code block)
+  becomes a link; a link nested in a link (an explicit `[`Trace`](#trace)` that nbdev linked again) keeps the inner
+  link; a doc link to an anchor no page has (a private name without `show_doc`) becomes plain code; Quarto's page names
+  (`load.html`) redirect to the built pages;
 - equations are typeset by MathJax 3 copied into `site_libs/` from the PyPI package `django-static-mathjax` (the MathJax
-  distribution, no Django needed; a dev requirement) instead of KaTeX from a CDN: the site has no CDN reference;
-- figures get their natural size (`width`/`height` from the PNG), a figure wider than the text spreads into the margin,
-  and one still shown smaller than its natural size opens full size on a click (`tools/docs_figures.js`, `nbs/styles.css`);
-- every page is scanned for what should not be there (raw Markdown links, `$$`, warnings, tracebacks, NaN, broken local
-  links and anchors, CDN references); the findings are printed and written to `_docs/docs_check.txt`.
+  distribution, no Django needed; a dev requirement) instead of KaTeX from a CDN; the theme's remote font `@import` is
+  dropped: the site makes no request off the disk;
+- figures are shown at the size they were drawn for (`width`/`height` from the output's metadata: matplotlib's retina
+  PNGs have twice the pixels) and shrink only to fit; one wider than the text spreads into the margin, and one still
+  shown smaller opens full size on a click (`tools/docs_figures.js`, `nbs/styles.css`);
+- every page is scanned for what should not be there (raw Markdown links, `$$`, warnings, tracebacks and NaN in cell
+  outputs, broken local links and anchors, CDN references); the findings are printed and written to
+  `_docs/docs_check.txt`.
 
-A notebook that cannot be processed or run is reported (`FAIL name: cell N: error`) and the build goes on; the exit status
-is then 1. `--strict` also fails on the scan's findings.
+Cells run in execnb's shell, except that a cell ending in `;` keeps what it printed (execnb drops it). A notebook that
+cannot be processed or run is reported (`FAIL name: cell N: error`, and again at the end) and the build goes on (a stub
+page names the error when nbdev cannot process it); the exit status is then 1. `--strict` also fails on the scan's
+findings.
 
 Usage (from the repository root): `python tools/build_docs.py [--no-exec] [--render-only] [--strict]`
-(`--render-only` re-renders and re-finishes the pages of the last build's `_proc/`, without processing or running anything).
-Screenshots of every page in headless Chromium: `python tools/screenshot_docs.py`."""
+(`--render-only` re-renders and re-finishes the pages of the last build's `_proc/`, without processing or running
+anything). Screenshots of every page in headless Chromium, and what a reader would see wrong:
+`python tools/screenshot_docs.py`."""
 import base64
 import hashlib
 import html
@@ -207,7 +215,11 @@ def finish_page(text: str, here: str, names: dict, libs: str, mathjax: bool = Tr
     PNG's own) and the figure script."""
     text = NESTED.sub(lambda m: m.group(1), text)
     text = MD_LINK.sub(lambda m: f'<a href="{html.escape(local_url(m.group(2), here, names))}" class="sd-doclink">{m.group(1)}</a>', text)
-    text = HREF.sub(lambda m: f'href="{local_url(html.unescape(m.group(1)), here, names)}"', text)
+    def href(m):
+        url = html.unescape(m.group(1))
+        new = local_url(url, here, names)
+        return m.group(0) if new == url else f'href="{html.escape(new)}"'
+    text = HREF.sub(href, text)
 
     def img(m):
         w, h = (sizes or {}).get(hashlib.sha1(m.group(3).encode()).hexdigest()) or png_size(m.group(3))
