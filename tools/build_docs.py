@@ -234,7 +234,8 @@ def finish_page(text: str, here: str, names: dict, libs: str, mathjax: bool = Tr
         text = KATEX.sub('', text)
         text = text.replace('</head>', f'<script>{MATHJAX_CONFIG}</script>\n'
                                        f'<script src="{libs}mathjax/tex-svg-full.js" defer></script>\n</head>', 1)
-    return text.replace('</head>', f'<script src="{libs}docs_figures.js" defer></script>\n</head>', 1)
+    return text.replace('</head>', f'<script src="{libs}docs_search.js"></script>\n'
+                                   f'<script src="{libs}docs_figures.js" defer></script>\n</head>', 1)
 
 
 def copy_assets(site: Path) -> bool:
@@ -245,7 +246,11 @@ def copy_assets(site: Path) -> bool:
         text = css.read_text()
         if '@import url(http' in text:
             css.write_text(re.sub(r'@import url\(https?:[^)]*\);?', '', text))
-    shutil.copy(root / 'tools' / 'docs_figures.js', site / 'site_libs')
+    for js in ('docs_figures.js', 'docs_search.js'):
+        shutil.copy(root / 'tools' / js, site / 'site_libs')
+    if (site / 'search.json').exists():  # for docs_search.js: the index as a script, which a page opened from disk can load
+        index = (site / 'search.json').read_text()
+        (site / 'site_libs' / 'search-index.js').write_text(f'window.smalldocsSearchIndex = {index};\n')
     try:
         import mathjax  # PyPI django-static-mathjax: the MathJax 3 distribution under mathjax/static/mathjax
     except ImportError:
@@ -344,6 +349,9 @@ def finish_site(site: Path, proc: Path) -> list[str]:
     answers at the name Quarto gives it (`load.html`, a redirect to `00_load.html` keeping the anchor), so that links to
     the published site's pages work on this one."""
     names = page_names(proc)
+    search = site / 'search.json'
+    if search.exists():  # the search index shows text: a doc link left as Markdown shows as its name
+        search.write_text(re.sub(r'\[`([^`\]]+)`\]\([^()\s]+\)', r'`\1`', search.read_text()))
     mathjax, sizes = copy_assets(site), figure_sizes(proc)
     for quarto, ours in names.items():
         if quarto != ours and not (site / quarto).exists() and (site / ours).exists():
@@ -353,9 +361,6 @@ def finish_site(site: Path, proc: Path) -> list[str]:
         m = re.search(r'<meta name="smalldocs:offset" content="([^"]*)"', text)
         libs = ('' if not m or m.group(1) == './' else m.group(1)) + 'site_libs/'
         page.write_text(finish_page(text, page.name, names, libs, mathjax, sizes))
-    search = site / 'search.json'
-    if search.exists():  # the search index shows text: a doc link left as Markdown shows as its name
-        search.write_text(re.sub(r'\[`([^`\]]+)`\]\([^()\s]+\)', r'`\1`', search.read_text()))
     findings = unlink_missing(site) + check_site(site)
     if not mathjax:
         findings.insert(0, 'MathJax is not installed (pip install django-static-mathjax, a dev requirement): '
