@@ -1,0 +1,112 @@
+"""Checks of the docs build's page finishing (tools/build_docs.py), on small hand-written pages; no notebook is run.
+Usage (from the repository root): `python tools/test_build_docs.py` (prints "N passed, 0 failed"; exit 1 on a failure)."""
+import base64
+import hashlib
+import struct
+import sys
+import tempfile
+import zlib
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import build_docs as bd  # noqa: E402
+from fastcore.test import test_eq  # noqa: E402
+
+SITE = bd.SITE_URL
+NAMES = {'load.html': '00_load.html', 'hooks.html': '01_hooks.html'}
+
+
+def png(w: int, h: int) -> str:
+    "A real (blank, grey) PNG of w x h pixels, as base64."
+    def chunk(kind, data):
+        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+    raw = b''.join(b'\0' + b'\x80' * w for _ in range(h))
+    body = chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 0, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b'')
+    return base64.b64encode(b'\x89PNG\r\n\x1a\n' + body).decode()
+
+
+def page(body: str, head: str = '') -> str:
+    return f'<html><head><meta name="smalldocs:offset" content="./">{head}</head><body><main class="content">{body}</main></body></html>'
+
+
+def test_links():
+    # a published-site link becomes the built page, and an anchor on this page stays on it
+    test_eq(bd.local_url(f'{SITE}/load.html#load_model', '01_hooks.html', NAMES), '00_load.html#load_model')
+    test_eq(bd.local_url(f'{SITE}/hooks.html#trace', '01_hooks.html', NAMES), '#trace')
+    test_eq(bd.local_url('https://github.com/x/y', '01_hooks.html', NAMES), 'https://github.com/x/y')
+    # a doc link nbdev left as Markdown in a signature's comment becomes a link to the built page
+    sig = (f'<span class="co"># default [`tiny_tokenizer()`]({SITE}/load.html#tiny_tokenizer)</span>')
+    out = bd.finish_page(page(sig), '01_hooks.html', NAMES, 'site_libs/', mathjax=False)
+    assert '<a href="00_load.html#tiny_tokenizer" class="sd-doclink">tiny_tokenizer()</a>' in out, out
+    assert '](' not in out
+    # a link nested in a link (the author's [`Trace`](#trace), linked again by nbdev) keeps one link
+    nested = f'([<a href="{SITE}/hooks.html#trace"><code>Trace</code></a>](#trace), x)'
+    out = bd.finish_page(page(nested), '01_hooks.html', NAMES, 'site_libs/', mathjax=False)
+    assert '(<a href="#trace"><code>Trace</code></a>, x)' in out, out
+
+
+def test_math_and_assets():
+    katex = ('<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/katex@0.16.11/dist/katex.min.css">\n'
+             '<script src="https://cdn.jsdelivr.net/npm/katex@0.16.11/dist/katex.min.js" defer></script>\n')
+    out = bd.finish_page(page('<span class="math inline">\\(h_t\\)</span>', katex), 'index.html', NAMES, 'site_libs/')
+    assert 'katex' not in out and 'cdn.' not in out, out
+    assert '<script src="site_libs/mathjax/tex-svg-full.js" defer></script>' in out
+    with tempfile.TemporaryDirectory() as d:
+        site = Path(d)
+        (site / 'site_libs' / 'themes').mkdir(parents=True)
+        (site / 'site_libs' / 'themes' / 't.css').write_text('@import url(https://fonts.example/css?a=1;b);body{x:y}')
+        assert bd.copy_assets(site), 'MathJax (django-static-mathjax, a dev requirement) is not installed'
+        assert (site / 'site_libs' / 'mathjax' / 'tex-svg-full.js').stat().st_size > 1_000_000
+        test_eq((site / 'site_libs' / 'themes' / 't.css').read_text(), 'body{x:y}')
+
+
+def test_figures():
+    small, wide = png(40, 10), png(2000, 500)
+    body = ''.join(f'<div class="cell-output cell-output-display">\n<img src="data:image/png;base64,{b}" class="img-fluid">\n</div>'
+                   for b in (small, wide))
+    # the retina figure is meant for half its pixels: its metadata size wins
+    sizes = {hashlib.sha1(wide.encode()).hexdigest(): (1000, 250)}
+    out = bd.finish_page(page(body), '02_trace.html', NAMES, 'site_libs/', mathjax=False, sizes=sizes)
+    assert '<div class="cell-output cell-output-display">\n<img width="40" height="10" src=' in out, out[:400]
+    assert '<div class="cell-output cell-output-display column-page-right sd-wide-figure">\n<img width="1000" height="250"' in out
+    assert '<script src="site_libs/docs_figures.js" defer></script>' in out
+    test_eq(bd.png_size(wide), (2000, 500))
+
+
+def test_scan_and_unlink():
+    with tempfile.TemporaryDirectory() as d:
+        site = Path(d)
+        (site / 'a.html').write_text(page('<h3 id="f">f</h3><a href="#f"><code>f</code></a> <a href="#_g"><code>_g</code></a>'
+                                          '<div class="cell-output cell-output-stdout"><pre><code>mean p = nan\n'
+                                          'x.py:1: UserWarning: careful</code></pre></div><p>text [x](y.html)</p>'
+                                          '<a href="b.html">b</a><a href="a.html#nope">n</a>'))
+        gone = bd.unlink_missing(site)
+        test_eq(len(gone), 1)
+        text = (site / 'a.html').read_text()
+        assert '<a href="#f"><code>f</code></a>' in text and ' <code>_g</code>' in text
+        found = '\n'.join(bd.check_site(site))
+        for what in ('NaN in an output', 'warning in an output', 'raw Markdown link', 'missing page: b.html',
+                     'missing anchor: a.html#nope'):
+            assert what in found, (what, found)
+
+
+def test_stdout_kept_with_semicolon():
+    from execnb.nbio import mk_cell, new_nb
+    nb = new_nb([mk_cell("print('shown'); 1 + 1;")])
+    bd.Shell().run_all(nb)
+    test_eq([o['output_type'] for o in nb.cells[0].outputs], ['stream'])
+    test_eq(''.join(nb.cells[0].outputs[0]['text']), 'shown\n')
+
+
+if __name__ == '__main__':
+    tests = [v for k, v in list(globals().items()) if k.startswith('test_') and callable(v) and k != 'test_eq']
+    failed = 0
+    for t in tests:
+        try:
+            t()
+            print(f'ok   {t.__name__}')
+        except Exception as e:
+            failed += 1
+            print(f'FAIL {t.__name__}: {type(e).__name__}: {e}')
+    print(f'{len(tests) - failed} passed, {failed} failed')
+    sys.exit(1 if failed else 0)
