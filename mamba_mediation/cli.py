@@ -112,8 +112,9 @@ __all__ = ['main']
 
 # %% ../nbs/06_cli.ipynb #5a1a4cfb
 def _window(args, mt) -> int:
-    "--window as given (checked by the library), else ROME's 10, or half the layers of a model with fewer than 20."
-    return args.window if args.window is not None else (10 if mt.arch.n_layer >= 20 else max(1, mt.arch.n_layer // 2))
+    "--window as given (checked by the library), else `trace.default_window` (ROME's 10, or half the layers below 20)."
+    from mamba_mediation.trace import default_window
+    return args.window if args.window is not None else default_window(mt)
 
 
 def _run(args) -> int:

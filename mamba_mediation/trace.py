@@ -24,7 +24,7 @@ __all__ = ['CORRUPTION_KINDS', 'MEASURES', 'BATCHED_FAMILIES', 'SEVER_PROCEDURES
            'check_prompt', 'trace_restorations', 'calculate_hidden_flow', 'trace_important_states',
            'trace_important_window', 'plot_trace_heatmap', 'plot_traces', 'token_groups', 'AIEResult',
            'average_indirect_effect', 'plot_aie', 'plot_aie_heatmap', 'default_kinds', 'all_levels', 'check_levels',
-           'plot_overview', 'FolderLock', 'trace_to_folder', 'compare_models', 'trace_widget']
+           'plot_overview', 'FolderLock', 'default_window', 'trace_to_folder', 'compare_models', 'trace_widget']
 
 # %% ../nbs/02_trace.ipynb #1e8927dd
 def as_mt(mt) -> ModelAndTokenizer:
@@ -1167,6 +1167,12 @@ def _prepare_out(out_dir) -> Path:
     return out
 
 
+def default_window(mt) -> int:
+    "ROME's window of 10 layers, or half the layers of a model with fewer than 20 (so that a window does not cover them all)."
+    n = as_mt(mt).arch.n_layer
+    return 10 if n >= 20 else max(1, n // 2)
+
+
 def _check_run(mt, prompt, subject, kinds, samples, noise, window, answer, expect):
     "Every check of a folder run, before any long computation; returns the checked kinds."
     kinds = all_levels(mt) if kinds is None else check_levels(mt, kinds)
@@ -1218,7 +1224,9 @@ def _heatmap(r: TraceResult, measure: str):
 def _bar(progress, total: int, desc: str):
     if not progress: return None
     from tqdm.auto import tqdm
-    return tqdm(total=total, desc=desc, unit='step', smoothing=0.1)
+    import sys
+    tty = hasattr(sys.stderr, 'isatty') and sys.stderr.isatty()
+    return tqdm(total=total, desc=desc, unit='step', smoothing=0.1, mininterval=0.1 if tty else 60)  # a log: few lines
 
 
 def trace_to_folder(model_name_or_mt,  # a model name/path for `load_model`, or a `ModelAndTokenizer`
@@ -1227,7 +1235,7 @@ def trace_to_folder(model_name_or_mt,  # a model name/path for `load_model`, or 
                     out_dir,  # folder to write into (created; locked while this run writes)
                     kinds: Sequence | None = None,  # kinds to trace (default: `all_levels`)
                     samples: int = 10, noise=3.0,
-                    window: int = 10,  # layers restored together for the sublayer kinds (mixer, MLP, attention, ...)
+                    window: int | None = None,  # layers restored together for the sublayer kinds (default: `default_window`)
                     answer=None,  # None: the model's prediction
                     expect: str | None = None,  # the clean prediction must be this, else `ValueError`
                     subjects: Sequence[str] | None = None,  # subjects for σ
@@ -1241,6 +1249,7 @@ def trace_to_folder(model_name_or_mt,  # a model name/path for `load_model`, or 
     mt = (model_name_or_mt if isinstance(model_name_or_mt, (ModelAndTokenizer, tuple, list))
           else _load(model_name_or_mt, device=device))
     mt = as_mt(mt)
+    window = default_window(mt) if window is None else window
     kinds, T = _check_run(mt, prompt, subject, kinds, samples, noise, window, answer, expect)
     if measure not in ('p', 'recovery', 'effect'): raise ValueError(f"measure must be 'p', 'recovery' or 'effect', got {measure!r}")
     out = _prepare_out(out_dir)
@@ -1277,7 +1286,7 @@ def compare_models(models: Sequence,  # model names (for `load_model`) or `Model
                    prompt: str, subject: str,
                    out_dir,  # folder to write into (created; locked while this run writes)
                    kinds: Sequence | None = None,  # per model: these kinds where the model has them (default: `all_levels`)
-                   samples: int = 10, noise=3.0, window: int | None = None,  # window: default half the layers (ROME's 10 from 20)
+                   samples: int = 10, noise=3.0, window: int | None = None,  # default: `default_window` of each model
                    subjects: Sequence[str] | None = None,  # subjects for σ (each model's own embeddings)
                    progress: bool = True, device=None, force: bool = False) -> dict:
     "Trace one prompt on several models and draw them side by side (one row per model, one shared recovery scale)."
@@ -1288,7 +1297,7 @@ def compare_models(models: Sequence,  # model names (for `load_model`) or `Model
     if len(set(names)) != len(names): raise ValueError(f"a model is listed twice: {names}")
     plan = []
     for mt in mts:
-        w = window or (10 if mt.arch.n_layer >= 20 else max(1, mt.arch.n_layer // 2))
+        w = default_window(mt) if window is None else window
         ks = None if kinds is None else [k for k in kinds if k in STATE_LEVELS and mt.arch.family in ('mamba', 'mamba2')
                                          or k not in STATE_LEVELS and _kname(k) in layer_kinds(mt.model)]
         if ks is not None and not ks: raise ValueError(f"none of the kinds {list(kinds)} exists in {mt.name}")
