@@ -14,9 +14,11 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['WORLD_DIR', 'WORLD', 'FACTS', 'RELATIONS', 'TAKES_THE', 'SPECIAL_TOKENS', 'KNOWN_URL', 'KNOWN_PATH', 'KNOWN_FIELDS',
-           'MODELS_DIR', 'TOY_BATCH', 'TOY_EPOCHS', 'Fact', 'Relation', 'World', 'load_world', 'subject_phrase',
-           'rome_template', 'prompts', 'world_words', 'build_tokenizer', 'world_as_known', 'load_known',
-           'evaluate_facts', 'accuracy_by_relation', 'train_toy_model', 'train_toy_models']
+           'MODELS_DIR', 'TOY_BATCH', 'TOY_EPOCHS', 'TRAIN_DISTANCES', 'EVAL_DISTANCES', 'LADDER', 'Fact', 'Relation',
+           'World', 'load_world', 'subject_phrase', 'rome_template', 'prompts', 'world_words', 'build_tokenizer',
+           'world_as_known', 'load_known', 'evaluate_facts', 'accuracy_by_relation', 'train_toy_model',
+           'train_toy_models', 'long_range_prompts', 'in_context_prompts', 'two_hop_chains', 'two_hop_prompts',
+           'task_words', 'evaluate_tasks', 'task_mixture', 'ladder_dir', 'train_ladder']
 
 # %% ../nbs/05_world.ipynb #7e69b651
 class Fact(NamedTuple):
@@ -337,7 +339,7 @@ def accuracy_by_relation(model, tokenizer, split='train', world=None, **kw) -> d
     return out
 
 # %% ../nbs/05_world.ipynb #8816367e
-def _make_model(kind: str, tokenizer, seed: int = 0, d_model: int = 128, n_layer: int = 8):
+def _make_model(kind: str, tokenizer, seed: int = 0, d_model: int = 128, n_layer: int = 8, n_positions: int = 64):
     "A freshly initialised toy model of `kind` ('mamba' or 'gpt2') sized for the world's tokenizer."
     from transformers import MambaConfig, MambaForCausalLM, GPT2Config, GPT2LMHeadModel
     ids = dict(bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
@@ -347,7 +349,7 @@ def _make_model(kind: str, tokenizer, seed: int = 0, d_model: int = 128, n_layer
                                             state_size=16, expand=2, conv_kernel=4, tie_word_embeddings=True, **ids))
     if kind == 'gpt2':
         return GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), n_embd=d_model, n_layer=n_layer, n_head=4,
-                                          n_inner=2 * d_model, n_positions=64, tie_word_embeddings=True,
+                                          n_inner=2 * d_model, n_positions=n_positions, tie_word_embeddings=True,
                                           resid_pdrop=0., embd_pdrop=0., attn_pdrop=0., **ids))
     raise ValueError(f"kind must be 'mamba' or 'gpt2', got {kind!r}")
 
@@ -374,17 +376,25 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
                     progress: bool = True,      # tqdm progress bar
                     log=None,                   # optional file to write one JSON line per epoch
                     checkpoint: bool = False,   # save the weights after every epoch (a stopped run is still usable)
-                    facts: list = None          # train on these facts only (default: all of `FACTS`)
+                    facts: list = None,         # train on these facts only (default: all facts of the world)
+                    tasks: list = None,         # more training prompts (task generators' dicts), mixed with the facts
+                    eval_tasks: list = None,    # prompts scored per task and distance at the end (into the metrics)
+                    world=None                  # a `World` or a world folder (default: the shipped world)
                    ):
-    "Train one toy model on every fact × training template (object-token loss). Returns (model, tokenizer, metrics)."
+    """Train one toy model on every fact × training template, plus `tasks` (object-token loss). Returns (model,
+    tokenizer, metrics). With tasks, the vocabulary grows by their words and the GPT-2's positions (and the
+    tokenizer's maximum length) cover the longest prompt; without, the tokenizer is exactly `build_tokenizer(world=world)`."""
     from tqdm.auto import tqdm
     if threads: torch.set_num_threads(threads)
     t0 = time.time()
-    tok = build_tokenizer()
-    train_ps = prompts('train', facts)
+    w, tasks, eval_tasks = _world(world), list(tasks or []), list(eval_tasks or [])
+    longest = max([1 + _n_tokens(p['prompt']) for p in tasks + eval_tasks], default=0)
+    tok = build_tokenizer(world=w, extra_words=task_words(tasks + eval_tasks) if tasks or eval_tasks else (),
+                          model_max_length=max(64, longest))
+    train_ps = prompts('train', facts, world=w) + tasks
     ids, last, obj = _encode(tok, train_ps)
     lengths = (last + 1).tolist()
-    model = _make_model(kind, tok, seed, d_model, n_layer)
+    model = _make_model(kind, tok, seed, d_model, n_layer, n_positions=max(64, longest))
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.0)
     g = torch.Generator().manual_seed(seed)
@@ -413,11 +423,17 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
     model.eval()
     wall = time.time() - t0
     metrics = dict(kind=kind, seed=seed, epochs=len(curve), steps=step, wall_time_s=wall, lr=lr, batch_size=batch_size,
-                   loss='cross-entropy on the object token only', n_facts=len(FACTS if facts is None else facts),
-                   n_train_prompts=len(train_ps), train_acc=evaluate_facts(model, tok, facts, split='train'),
-                   heldout_acc=evaluate_facts(model, tok, facts, split='heldout'),
+                   loss='cross-entropy on the object token only', n_facts=len(w.facts if facts is None else facts),
+                   n_train_prompts=len(train_ps), train_acc=evaluate_facts(model, tok, facts, split='train', world=w),
+                   heldout_acc=evaluate_facts(model, tok, facts, split='heldout', world=w),
                    n_params=sum(p.numel() for p in model.parameters()), config=model.config.to_dict(),
                    curve=curve, threads=threads, torch_version=torch.__version__)
+    if w is not WORLD: metrics['world'] = str(w.folder)
+    if tasks or eval_tasks:
+        metrics['n_task_prompts'] = {t: sum(p['task'] == t for p in tasks) for t in dict.fromkeys(p['task'] for p in tasks)}
+    if eval_tasks:
+        table = evaluate_tasks(model, tok, eval_tasks)
+        metrics['tasks'] = table.astype(object).where(table.notna(), None).to_dict('records')   # NaN -> null
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         model.save_pretrained(out, safe_serialization=True); tok.save_pretrained(out)
@@ -432,13 +448,266 @@ def train_toy_models(out_dir=None,        # folder that receives toy-mamba/ and 
                      seed: int = 0,       # one seed for both models
                      progress: bool = True,
                      kinds=('mamba', 'gpt2'),  # which of the two to retrain
-                     **kw                 # passed on to `train_toy_model` (d_model, n_layer, lr, max_epochs, threads, ...)
+                     mixture=False,       # also train on `task_mixture(seed=seed)` (True, or a dict of its arguments)
+                     **kw                 # passed on to `train_toy_model` (d_model, n_layer, lr, max_epochs, threads, tasks, world, ...)
                     ) -> dict:
     "Retrain the toy Mamba and GPT-2 from scratch; returns {'toy-mamba': metrics, 'toy-gpt2': metrics}."
     out = Path(out_dir) if out_dir is not None else MODELS_DIR
+    if mixture:
+        tr, ev = task_mixture(seed=seed, world=kw.get('world'), **(mixture if isinstance(mixture, dict) else {}))
+        kw = dict(tasks=tr, eval_tasks=ev) | kw
     res = {}
     for kind in kinds:
         kw_k = dict(batch_size=TOY_BATCH[kind], max_epochs=TOY_EPOCHS[kind]) | kw
         _, _, met = train_toy_model(kind, out / f'toy-{kind}', seed=seed, progress=progress, **kw_k)
         res[f'toy-{kind}'] = {k: v for k, v in met.items() if k not in ('curve', 'config')}
+    return res
+
+# %% ../nbs/05_world.ipynb #c8b45a95
+def _n_tokens(text: str) -> int:
+    "Number of world-tokenizer tokens of `text` (its words and punctuation marks; no BOS)."
+    return len(_SPLIT.findall(text))
+
+def _word_list(words, w, what, fname) -> tuple:
+    words = tuple(getattr(w, what) if words is None else words)
+    if not words: raise ValueError(f'No {what} to draw from: pass {what}=[...] or add {fname} to the world folder {w.folder}.')
+    bad = [x for x in words if not re.fullmatch(r'\w+', x)]
+    if bad: raise ValueError(f'{what} must be single words (one token each), got {bad[:3]}')
+    return words
+
+def _distances(distances) -> list:
+    ds = [int(n) for n in distances]
+    if not ds or any(n < 0 for n in ds): raise ValueError(f'distances must be a non-empty list of integers >= 0, got {list(distances)}')
+    return ds
+
+def long_range_prompts(distances=(0, 4, 16, 64),  # filler tokens between the subject and the rest of the prompt
+                       facts: list = None,        # facts to ask (default: all facts of the world)
+                       n_facts: int = None,       # facts drawn (seeded) per distance (default: every fact, every distance)
+                       distractor: bool = False,  # put another subject of the same relation, with another object, in the filler
+                       split: str = 'train',      # which templates: 'train' or 'heldout'
+                       fillers=None,              # filler words (default: the world's `fillers`)
+                       seed: int = 0,             # seeds the choice of facts, templates, fillers and distractors
+                       world=None                 # a `World` or a world folder (default: the shipped world)
+                      ) -> list:
+    """Long-range recall: a fact's prompt with `n` filler tokens right after the subject. Dicts as `prompts` gives
+    (`template.format(subject) == prompt`), plus task, n, subject_end and query_start (token indices with the BOS:
+    the last subject token and the first token after the filler), distractor and distractor_object."""
+    w = _world(world)
+    if split not in ('train', 'heldout'): raise ValueError(f"split must be 'train' or 'heldout', got {split!r}")
+    fillers, ds = _word_list(fillers, w, 'fillers', 'fillers.txt'), _distances(distances)
+    facts = list(w.facts if facts is None else facts)
+    by_rel = {}
+    for f in w.facts: by_rel.setdefault(f.relation, []).append(f)
+    rng, out = random.Random(seed), []
+    for n in ds:
+        chosen = facts if n_facts is None or n_facts >= len(facts) else rng.sample(facts, n_facts)
+        for f in chosen:
+            tpl = rome_template(rng.choice(getattr(w.relations[f.relation], split)), f.subject, w)
+            words, d = [rng.choice(fillers) for _ in range(n)], None
+            if distractor:
+                cands = [g for g in by_rel[f.relation] if g.object != f.object and f.subject not in g.subject
+                         and g.subject not in f.subject and _n_tokens(subject_phrase(g.subject, w)) <= n]
+                if not cands:
+                    raise ValueError(f'No {f.relation} subject fits in {n} filler tokens as a distractor for {f.subject!r}: '
+                                     'use larger distances with distractor=True')
+                d = rng.choice(cands); phrase = subject_phrase(d.subject, w)
+                words = words[:n - _n_tokens(phrase)]; words.insert(rng.randint(0, len(words)), phrase)
+            t = tpl.replace('{}', '{} ' + ' '.join(words)) if words else tpl
+            subject_end = 1 + _n_tokens(tpl.split('{}')[0]) + _n_tokens(f.subject) - 1
+            out.append(dict(prompt=t.format(f.subject), subject=f.subject, object=f.object, template=t,
+                            relation=f.relation, task='long_range_distractor' if distractor else 'long_range', n=n,
+                            subject_end=subject_end, query_start=subject_end + 1 + n,
+                            distractor=d.subject if d else None, distractor_object=d.object if d else None))
+    return out
+
+# %% ../nbs/05_world.ipynb #0976c6a9
+def in_context_prompts(distances=(0, 4, 16, 64),   # tokens between the end of the key–value pair and the query
+                       n_prompts: int = 100,       # prompts per distance
+                       k: int = 2,                 # distractor pairs (other keys, other values) in the prompt
+                       relation: str = 'landmark_city',  # the relation whose first training template and objects make the pairs
+                       names=None,                 # keys (default: the world's made-up `names`)
+                       fillers=None,               # filler words (default: the world's `fillers`)
+                       seed: int = 0,              # seeds keys, values, the order of the pairs and the fillers
+                       world=None                  # a `World` or a world folder (default: the shipped world)
+                      ) -> list:
+    """In-context recall: "Zorvan is located in the city of Oslo, … Zorvan is located in the city of" → Oslo.
+    `k` distractor pairs stand before or after the target pair (those after it, and fillers, make up exactly `n`
+    tokens between the target pair's comma and the query). Dicts with prompt, subject (the key), object (its
+    value), relation, task='in_context', n, k, key_pos (token index of the key in the pair, with the BOS),
+    query_start and distractor_objects."""
+    w = _world(world)
+    if relation not in w.relations: raise ValueError(f'unknown relation {relation!r}; the world has {list(w.relations)}')
+    names, fillers, ds = _word_list(names, w, 'names', 'names.txt'), _word_list(fillers, w, 'fillers', 'fillers.txt'), _distances(distances)
+    values = sorted({f.object for f in w.facts if f.relation == relation})
+    if k < 0 or k + 1 > min(len(names), len(values)):
+        raise ValueError(f'k={k} distractors need {k + 1} distinct keys and values; there are {len(names)} names and '
+                         f'{len(values)} {relation} objects')
+    tpl = w.relations[relation].train[0]
+    tpl = tpl[0].upper() + tpl[1:]
+    pair_len = _n_tokens(tpl.replace('{}', '')) + 3   # template words, key, value, comma
+    rng, out = random.Random(seed), []
+    for n in ds:
+        for _ in range(n_prompts):
+            keys, vals = rng.sample(names, k + 1), rng.sample(values, k + 1)
+            pairs = [f'{tpl.format(a)} {v},' for a, v in zip(keys, vals)]
+            m = min(rng.randint(0, k), n // pair_len)        # distractor pairs after the target
+            after, before = pairs[1:m + 1], pairs[m + 1:]
+            cuts = sorted(rng.randint(0, n - m * pair_len) for _ in range(m))
+            gaps = [b - a for a, b in zip([0] + cuts, cuts + [n - m * pair_len])]
+            parts = before + [pairs[0]]
+            for j, g in enumerate(gaps):
+                parts += [rng.choice(fillers) for _ in range(g)] + ([after[j]] if j < m else [])
+            query = tpl.format(keys[0])
+            prompt = ' '.join(parts + [query])
+            start = 1 + sum(map(_n_tokens, before))
+            out.append(dict(prompt=prompt, subject=keys[0], object=vals[0], relation=relation, task='in_context',
+                            n=n, k=k, key_pos=start + _n_tokens(tpl.split('{}')[0]),
+                            query_start=start + pair_len + n, distractor_objects=vals[1:]))
+    return out
+
+# %% ../nbs/05_world.ipynb #b772e3c2
+def two_hop_chains(world=None  # a `World` or a world folder (default: the shipped world)
+                  ) -> list:
+    "Every chain of two facts of the world that a composition of `two_hop.json` joins: (composition, first fact, second fact)."
+    w = _world(world)
+    out = []
+    for c in w.compositions:
+        second = {f.subject: f for f in w.facts if f.relation == c['second']}
+        out += [(c, f, second[f.object]) for f in w.facts if f.relation == c['first'] and f.object in second]
+    return out
+
+def two_hop_prompts(split: str = 'train',         # 'train', 'heldout' (compositions never trained) or 'all'
+                    heldout_frac: float = 0.25,   # share of first subjects whose compositions are held out
+                    seed: int = 0,                # seeds the held-out subjects
+                    world=None                    # a `World` or a world folder (default: the shipped world)
+                   ) -> list:
+    """Two-hop composition: "The country of the city where the Eiffel Tower is located is" → France. Held-out
+    compositions belong to a seeded share of the first subjects: no two-hop training prompt mentions them, while
+    both of their single facts are facts of the world (and so trained). Dicts with prompt, subject, bridge, object,
+    template, relation ('first>second'), task ('two_hop_train' or 'two_hop_heldout'), n=0."""
+    if split not in ('train', 'heldout', 'all'): raise ValueError(f"split must be 'train', 'heldout' or 'all', got {split!r}")
+    if not 0 <= heldout_frac <= 1: raise ValueError(f'heldout_frac must be between 0 and 1, got {heldout_frac}')
+    w = _world(world)
+    chains = two_hop_chains(w)
+    if not chains: raise ValueError(f'The world in {w.folder} has no two-hop chains: add compositions to two_hop.json.')
+    subjects = sorted({f.subject for _, f, _ in chains})
+    held = set(random.Random(seed).sample(subjects, round(heldout_frac * len(subjects))))
+    out = []
+    for c, f, g in chains:
+        s = 'heldout' if f.subject in held else 'train'
+        if split not in (s, 'all'): continue
+        t = rome_template(c['template'], f.subject, w)
+        out.append(dict(prompt=t.format(f.subject), subject=f.subject, bridge=f.object, object=g.object, template=t,
+                        relation=f"{c['first']}>{c['second']}", task=f'two_hop_{s}', n=0))
+    return out
+
+def task_words(tasks: list  # prompt dicts of any task
+              ) -> list:
+    "Every word of the prompts and objects (to extend a tokenizer's vocabulary before training on them), sorted."
+    return sorted({x for p in tasks for x in _SPLIT.findall(p['prompt'])} | {p['object'] for p in tasks})
+
+# %% ../nbs/05_world.ipynb #3769b173
+def _position_limit(model):
+    "The longest input a model takes (learned positions), or None for a recurrent model."
+    cfg = model.config
+    return None if getattr(cfg, 'model_type', None) in ('mamba', 'mamba2') else getattr(cfg, 'max_position_embeddings', None)
+
+@torch.no_grad()
+def evaluate_tasks(model,                  # a causal LM (toy Mamba / GPT-2, or any HF model)
+                   tokenizer,              # its tokenizer
+                   tasks: list,            # prompt dicts with prompt, object, task, n (from the task generators)
+                   max_tokens: int = 1024, # batch size in tokens (batch × length; small batches stay in the CPU's cache)
+                   engine: str = 'auto',   # 'auto' (fast path for toy Mamba/GPT-2), 'hf' (model.forward)
+                   per_prompt: bool = False  # also return one row per prompt
+                  ):
+    """Top-1 accuracy per task and distance, as a DataFrame with columns task, n, prompts, evaluated, accuracy,
+    distractor_rate (share answering a distractor's object), with_unk (prompts with a word the tokenizer does not
+    know), too_long (prompts longer than the model's learned positions: not evaluated, accuracy NaN if none is left)
+    and max_len (tokens, with the BOS)."""
+    import pandas as pd
+    if not tasks: raise ValueError('No prompts to evaluate: pass the output of a task generator.')
+    if engine not in ('auto', 'hf'): raise ValueError(f"engine must be 'auto' or 'hf', got {engine!r}")
+    fast = engine == 'auto' and getattr(model.config, 'model_type', None) in ('mamba', 'gpt2')
+    limit, unk = _position_limit(model), tokenizer.unk_token_id
+    enc = [tokenizer(p['prompt']).input_ids for p in tasks]
+    ans = [_answer_id(tokenizer, p['object']) for p in tasks]
+    rows = [dict(task=p['task'], n=p.get('n', 0), length=len(e), unk=unk is not None and (unk in e or a == unk),
+                 too_long=limit is not None and len(e) > limit, pred=None, correct=None, distractor=None)
+            for p, e, a in zip(tasks, enc, ans)]
+    todo = sorted((i for i, r in enumerate(rows) if not r['too_long']), key=lambda i: rows[i]['length'])
+    was_training = model.training; model.eval()
+    dev = next(model.parameters()).device
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    j = 0
+    while j < len(todo):                                                 # batches of similar length, <= max_tokens
+        b = [todo[j]]; j += 1
+        while j < len(todo) and (len(b) + 1) * rows[todo[j]]['length'] <= max_tokens: b.append(todo[j]); j += 1
+        T = rows[b[-1]]['length']
+        ids = torch.tensor([enc[i] + [pad] * (T - len(enc[i])) for i in b], device=dev)
+        last = torch.tensor([len(enc[i]) - 1 for i in b], device=dev)
+        logits = _answer_logits(model, ids, last) if fast else model(input_ids=ids).logits[torch.arange(len(b), device=dev), last]
+        for i, pr in zip(b, logits.argmax(-1).tolist()):
+            p = tasks[i]
+            ds = [p['distractor_object']] if p.get('distractor_object') else list(p.get('distractor_objects') or [])
+            rows[i].update(pred=pr, correct=pr == ans[i],
+                           distractor=pr in {_answer_id(tokenizer, o) for o in ds} if ds else None)
+    model.train(was_training)
+    df = pd.DataFrame(rows)
+    for c in ('correct', 'distractor'): df[c] = df[c].astype(float)     # None -> NaN
+    table = (df.groupby(['task', 'n'], sort=False)
+               .agg(prompts=('task', 'size'), evaluated=('correct', 'count'), accuracy=('correct', 'mean'),
+                    distractor_rate=('distractor', 'mean'), with_unk=('unk', 'sum'), too_long=('too_long', 'sum'),
+                    max_len=('length', 'max'))
+               .reset_index())
+    return (table, df) if per_prompt else table
+
+# %% ../nbs/05_world.ipynb #732b64d0
+TRAIN_DISTANCES = (0, 4, 16, 64)               # distances the mixture trains on
+EVAL_DISTANCES = (0, 4, 16, 64, 128, 256, 512)  # distances it is evaluated at (length generalisation beyond 64)
+
+def task_mixture(train_distances=TRAIN_DISTANCES,  # long-range and in-context distances to train on
+                 eval_distances=EVAL_DISTANCES,    # distances to evaluate at
+                 n_facts: int = 200,               # long-range prompts per distance (each variant)
+                 n_in_context: int = 200,          # in-context prompts per distance
+                 k: int = 2,                       # in-context distractor pairs
+                 heldout_frac: float = 0.25,       # share of two-hop first subjects held out
+                 seed: int = 0,                    # one seed for everything (evaluation prompts use seed + 1)
+                 world=None                        # a `World` or a world folder (default: the shipped world)
+                ) -> tuple:
+    """(training prompts, evaluation prompts) of the long-range (plain and distractor; distractors from n = 4),
+    in-context and two-hop tasks. Training has the two-hop *train* split only; evaluation has both splits, and
+    fresh fillers, facts, names and values at every distance."""
+    w = _world(world)
+    dd = lambda ds: [n for n in ds if n >= 4]    # a distractor needs room in the filler
+    def draw(ds, s, two_hop_split):
+        return (long_range_prompts(ds, n_facts=n_facts, seed=s, world=w)
+                + long_range_prompts(dd(ds), n_facts=n_facts, distractor=True, seed=s, world=w)
+                + in_context_prompts(ds, n_in_context, k, seed=s, world=w)
+                + two_hop_prompts(two_hop_split, heldout_frac, seed, w))
+    return draw(train_distances, seed, 'train'), draw(eval_distances, seed + 1, 'all')
+
+LADDER = {f'toy-{kind}-{n}l': dict(kind=kind, n_layer=n, d_model=128) for kind in ('mamba', 'gpt2') for n in (4, 8, 16)}
+
+def ladder_dir() -> Path:
+    "Where `train_ladder` caches its models: `$XDG_CACHE_HOME/mamba_mediation/ladder` (default `~/.cache/...`)."
+    return Path(os.environ.get('XDG_CACHE_HOME') or '~/.cache').expanduser() / 'mamba_mediation' / 'ladder'
+
+def train_ladder(names=None,        # names of `LADDER` to train (default: all)
+                 out_dir=None,      # folder that receives one sub-folder per model (default: `ladder_dir()`)
+                 seed: int = 0,     # one seed for data and models
+                 mixture: dict = None,  # arguments of `task_mixture` (default: its defaults)
+                 **kw               # passed on to `train_toy_model` (lr, max_epochs, threads, progress, world, ...)
+                ) -> dict:
+    "Train models of several sizes on the same mixture with the same recipe; returns {name: metrics}."
+    names = list(LADDER) if names is None else list(names)
+    unknown = [n for n in names if n not in LADDER]
+    if unknown: raise ValueError(f'unknown ladder models {unknown}; the ladder has {list(LADDER)}')
+    tasks, eval_tasks = task_mixture(seed=seed, world=kw.get('world'), **(mixture or {}))
+    out, res = Path(out_dir) if out_dir is not None else ladder_dir(), {}
+    for n in names:
+        spec = LADDER[n]
+        kw_n = dict(batch_size=TOY_BATCH[spec['kind']], max_epochs=TOY_EPOCHS[spec['kind']]) | kw
+        _, _, met = train_toy_model(spec['kind'], out / n, seed=seed, n_layer=spec['n_layer'], d_model=spec['d_model'],
+                                    tasks=tasks, eval_tasks=eval_tasks, **kw_n)
+        res[n] = {k: v for k, v in met.items() if k not in ('curve', 'config')}
     return res
