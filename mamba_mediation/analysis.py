@@ -841,7 +841,7 @@ def decompose(aies: dict,  # kind -> `AIEResult` of one model (residual stream a
     t = pd.DataFrame(rows).pivot_table(index=['group', 'layer'], columns='kind', values='aie', sort=False)
     parts = [p for p in DECOMP_PARTS if p in t.columns]
     if parts and 'resid' in t.columns:
-        t['sum of parts'] = t[parts].sum(1)
+        t['sum of parts'] = t[parts].sum(axis=1)
         t['parts / whole'] = t['sum of parts'] / t['resid'].where(t['resid'].abs() > 1e-3)
     return t
 
