@@ -2,8 +2,9 @@
 """Benchmark of dataset runs (`mamba_mediation.runs`).
 
 CPU (default): facts per minute on the fact world with the toy Mamba and the kinds resid, mixer, h, conv,
-  * 1 process (`mamba-mediation run`) against 2 processes (`torchrun --nproc_per_node 2 --no-python mamba-mediation run`),
-    wall time of the whole command (start-up included), and
+  * 1 process (`mamba-mediation run`, with torch's default threads and with one thread) against 2 processes
+    (`torchrun --nproc_per_node 2 --no-python mamba-mediation run`, one thread each, as torchrun sets), wall time of the
+    whole command (start-up included), and
   * the overhead of the store: the same units traced in this process into a store (`run_facts`) and into memory
     (`trace_unit` in a loop, nothing written).
 
@@ -37,12 +38,18 @@ def cpu_bench(a, tmp: Path) -> dict:
     from mamba_mediation.runs import read_facts, run_config, run_facts, trace_unit, rows_per_forward
     common = ['run', 'world', '--kinds', ','.join(KINDS), '--samples', a.samples, '--limit', a.facts, '--no-progress']
     out = dict(facts=a.facts, kinds=list(KINDS), samples=a.samples, cores=os.cpu_count(), torch=torch.__version__,
-               threads=torch.get_num_threads())
-    t0 = time.perf_counter()
-    r1 = subprocess.run(_cli(*common, '--out', tmp / 'one'), capture_output=True, text=True)
-    out['one_process_s'] = time.perf_counter() - t0
-    assert r1.returncode == 0, r1.stderr
-    print(f"1 process: {out['one_process_s']:.1f} s", flush=True)
+               threads=torch.get_num_threads(), load_average_before=os.getloadavg()[1])  # 5-minute load average
+    if a.only_store:  # keep the process timings of an earlier run of the same settings
+        out = json.loads(Path(a.only_store).read_text())['cpu']
+        return _store_overhead(a, tmp, out)
+    for threads in (None, 1):  # torch's default (one per core), and one thread as torchrun gives each rank
+        env = dict(os.environ, **({'OMP_NUM_THREADS': str(threads)} if threads else {}))
+        key = 'one_process_s' if threads is None else 'one_process_1thread_s'
+        t0 = time.perf_counter()
+        r1 = subprocess.run(_cli(*common, '--out', tmp / f'one{threads}'), capture_output=True, text=True, env=env)
+        out[key] = time.perf_counter() - t0
+        assert r1.returncode == 0, r1.stderr
+        print(f"1 process, {threads or 'default'} threads: {out[key]:.1f} s", flush=True)
     t0 = time.perf_counter()
     r2 = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2',
                          '--no-python', *_cli(*common, '--out', tmp / 'two')], capture_output=True, text=True)
@@ -50,29 +57,52 @@ def cpu_bench(a, tmp: Path) -> dict:
     assert r2.returncode == 0, r2.stderr
     print(f"2 processes: {out['two_processes_s']:.1f} s", flush=True)
     out['facts_per_min_1'] = a.facts / out['one_process_s'] * 60
+    out['facts_per_min_1_1thread'] = a.facts / out['one_process_1thread_s'] * 60
     out['facts_per_min_2'] = a.facts / out['two_processes_s'] * 60
     out['ratio_2_over_1'] = out['one_process_s'] / out['two_processes_s']
+    out['ratio_2_over_1_1thread'] = out['one_process_1thread_s'] / out['two_processes_s']
     from mamba_mediation.runs import ResultStore
-    s1, s2 = ResultStore(tmp / 'one').scores(), ResultStore(tmp / 'two').scores()
+    s1, s2 = ResultStore(tmp / 'oneNone').scores(), ResultStore(tmp / 'two').scores()
     out['two_equal_one'] = sorted(s1) == sorted(s2) and all((s1[k] == s2[k]).all() for k in s1)
-    # store overhead, in this process: the same units into the store and into memory
+    out['load_average_after'] = os.getloadavg()[1]
+    return _store_overhead(a, tmp, out)
+
+
+def _store_overhead(a, tmp, out):
+    import torch
+    from mamba_mediation.load import load_model
+    from mamba_mediation.runs import read_facts, run_config, run_facts, trace_unit, rows_per_forward, ResultStore
+    # store overhead, in this process (one torch thread: steadier on a shared machine): into the store and into memory
+    torch.set_num_threads(a.threads)
+    out['inproc_threads'] = a.threads
     mt = load_model('toy-mamba', device='cpu')
     facts = read_facts('world')
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        t0 = time.perf_counter()
         cfg = run_config(mt, facts, samples=a.samples)
-        kept = [trace_unit(mt, f, k, cfg, None if k in ('h', 'conv') else rows_per_forward(mt, len(mt.tokenizer(f.prompt)['input_ids'])))
-                for f in facts[:a.facts] for k in KINDS]
-        out['memory_s'] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        run_facts('world', mt, kinds=KINDS, store=tmp / 'inproc', samples=a.samples, limit=a.facts, progress=False,
-                  log=lambda s: None)
-        out['store_s'] = time.perf_counter() - t0
+        for k in KINDS: trace_unit(mt, facts[0], k, cfg)  # warm-up (first-call costs), not timed
+
+        def memory():
+            cfg = run_config(mt, facts, samples=a.samples)
+            return [trace_unit(mt, f, k, cfg, None if k in ('h', 'conv') else
+                               rows_per_forward(mt, len(mt.tokenizer(f.prompt)['input_ids'])))
+                    for f in facts[:a.facts] for k in KINDS]
+        times = {'memory_s': [], 'store_s': []}
+        for rep in range(2):  # alternate, keep the best of two of each: the machine's load varies
+            t0 = time.perf_counter(); memory(); times['memory_s'].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            run_facts('world', mt, kinds=KINDS, store=tmp / f'inproc{rep}', samples=a.samples, limit=a.facts,
+                      progress=False, log=lambda s: None)
+            times['store_s'].append(time.perf_counter() - t0)
+        out.update({k: min(v) for k, v in times.items()}, times=times)
     out['store_overhead'] = out['store_s'] / out['memory_s'] - 1
-    out['store_bytes'] = sum(p.stat().st_size for p in (tmp / 'inproc').glob('*'))
+    out['store_bytes'] = sum(p.stat().st_size for p in (tmp / 'inproc0').glob('*'))
+    # within one run (immune to the load changing between runs): the run's time outside the traces themselves
+    traced = [ResultStore(tmp / f'inproc{r}').frame().seconds.sum() for r in range(2)]
+    out['store_overhead_within'] = min((s - t) / t for s, t in zip(times['store_s'], traced))
     print(f"in memory {out['memory_s']:.1f} s, into the store {out['store_s']:.1f} s "
-          f"(overhead {100 * out['store_overhead']:+.1f}%), store {out['store_bytes'] / 1024:.0f} kB", flush=True)
+          f"(overhead {100 * out['store_overhead']:+.1f}%; within the run {100 * out['store_overhead_within']:+.1f}%), "
+          f"store {out['store_bytes'] / 1024:.0f} kB", flush=True)
     return out
 
 
@@ -108,6 +138,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--facts', type=int, default=4, help='facts of the fact world to trace (default 4)')
     ap.add_argument('--samples', type=int, default=10, help='noise samples (ROME: 10)')
+    ap.add_argument('--threads', type=int, default=1, help='torch threads of the in-process store-overhead measurement')
+    ap.add_argument('--only-store', default=None, metavar='JSON',
+                    help='measure only the store overhead, keeping the process timings of this earlier output')
     ap.add_argument('--gpu', action='store_true', help='the GPU benchmark (random-weight shapes) instead of the CPU one')
     ap.add_argument('--device', default='cuda')
     ap.add_argument('--shapes', nargs='+', default=['130m', '1.4b', '2.8b'], choices=list(SHAPES))

@@ -134,7 +134,7 @@ class ResultStore:
     def _read(self, sql: str, args=()) -> list:
         rows = []
         for s in self.shards():
-            con = sqlite3.connect(f'file:{s}?mode=ro', uri=True, timeout=120)
+            con = sqlite3.connect(str(s), timeout=120)  # not read-only: a reader rolls back a killed writer's hot journal
             try:
                 schema = con.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
                 if schema is None: continue  # a shard whose creation was interrupted: no unit in it
@@ -418,6 +418,7 @@ def _dist_barrier(world: int):
     if not dist.is_initialized():
         dist.init_process_group('gloo', timeout=datetime.timedelta(hours=24))
     dist.barrier()
+    dist.destroy_process_group()
     return True
 
 
