@@ -647,7 +647,7 @@ def distance_curve(mt,  # `ModelAndTokenizer`
         rows.append(dict(model=mt.name, distance=k, accuracy=np.mean(acc), p_answer=np.mean(pc), subject_effect=np.mean(te)))
     return pd.DataFrame(rows)
 
-# %% ../nbs/04_analysis.ipynb #4307a7d4
+# %% ../nbs/04_analysis.ipynb #b1f6b7a1
 POSITIONS = ('last subject token', 'last token')
 
 
@@ -741,7 +741,7 @@ def plot_pca(Z: np.ndarray,  # [samples, 2] from `pca_2d`
         m = labels == v
         ax.scatter(Z[m, 0], Z[m, 1], s=8, color=cm(i % 10), label=str(v))
     ax.set_title(title, fontsize=9); ax.set_xticks([]); ax.set_yticks([])
-    ax.legend(fontsize=6, markerscale=1.5, loc='best')
+    ax.legend(fontsize=7, markerscale=1.5, loc='best')
     return ax
 
 
@@ -778,7 +778,7 @@ def plot_trajectories(tr: dict, ax=None, title: str = ''):
     ax.legend(fontsize=7)
     return ax
 
-# %% ../nbs/04_analysis.ipynb #f18addd3
+# %% ../nbs/04_analysis.ipynb #775fa77a
 ROLES = ('BOS', 'subject (not last)', 'last subject token', 'relation word', 'last token')
 
 
@@ -822,7 +822,7 @@ def cluster_selection(X: np.ndarray,  # [tokens, features] from `selection_profi
     tab = tab[[r for r in ROLES if r in tab.columns]]
     return lab, tab, float(normalized_mutual_info_score(roles, lab))
 
-# %% ../nbs/04_analysis.ipynb #62024998
+# %% ../nbs/04_analysis.ipynb #5016f782
 DECOMP_PARTS = ('h', 'conv', 'delta+B+C')  # the mechanisms inside a Mamba layer
 DECOMP_GROUPS = ('last subject token', 'last token')
 
