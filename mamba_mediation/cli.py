@@ -33,6 +33,9 @@ def _add_trace_options(t, out_default: str):
                         "or a path to a ROME known_1000.json (ROME's choice)")
     t.add_argument('--device', default=None, help='cpu, cuda or cuda:N (default: cuda if available)')
     t.add_argument('--force', action='store_true', help="replace another prompt's results in --out")
+    t.add_argument('--threads', type=int, default=None,
+                   help="CPU threads for torch (default: 1 for small models such as the toy ones, which run fastest "
+                        "on one thread, above all on a shared CPU; torch's default otherwise)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -117,6 +120,16 @@ def _window(args, mt) -> int:
     return args.window if args.window is not None else default_window(mt)
 
 
+def _threads(args, mts):
+    "torch's CPU threads: --threads, else one for small models on the CPU (several threads only add contention there)."
+    import torch
+    n = getattr(args, 'threads', None)
+    if n is not None:
+        if n < 1: raise ValueError(f"--threads must be at least 1, got {n}")
+        torch.set_num_threads(n)
+    elif all(m.device.type == 'cpu' and m.arch.d_model <= 512 for m in mts): torch.set_num_threads(1)
+
+
 def _run(args) -> int:
     if args.command == 'predict':
         if args.k < 1: raise ValueError(f'k must be a whole number from 1 to the vocabulary size, got {args.k}')
@@ -131,6 +144,7 @@ def _run(args) -> int:
         from mamba_mediation.load import load_model
         kinds = _kinds(args.kinds)
         mt = load_model(args.model, device=args.device)
+        _threads(args, [mt])
         subjects = _sigma_subjects(args.sigma_from, args.model, args.subject)
         written = trace_to_folder(mt, args.prompt, args.subject, args.out, kinds=kinds, samples=args.samples,
                                   noise=args.noise, window=_window(args, mt), expect=args.expect, subjects=subjects,
@@ -149,6 +163,7 @@ def _run(args) -> int:
         if len(names) < 2: raise ValueError(f"--models needs at least two models, comma-separated, got {args.models!r}")
         kinds = _kinds(args.kinds)
         mts = [load_model(n, device=args.device) for n in names]
+        _threads(args, mts)
         subjects = _sigma_subjects(args.sigma_from, None if all(n.startswith('toy-') for n in names) else names[0],
                                    args.subject)
         written = compare_models(mts, args.prompt, args.subject, args.out, kinds=kinds, samples=args.samples,

@@ -1107,6 +1107,7 @@ MANIFEST, LOCK = 'manifest.json', '.mamba-mediation.lock'
 
 
 def _pid_alive(pid: int) -> bool:
+    if os.name == 'nt': return True  # Windows has no harmless os.kill(pid, 0): a lock is taken as held
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
     except PermissionError: return True
@@ -1127,7 +1128,8 @@ class FolderLock:
                 young = time.time() - self.path.stat().st_mtime < 10 if self.path.exists() else False
                 if (pid and _pid_alive(pid)) or (not pid and young):
                     raise ValueError(f"the output folder {self.folder} is in use by another run (process {pid or '?'}); "
-                                     "wait for it to finish or choose another output folder") from None
+                                     f"wait for it to finish or choose another output folder (if no run uses it, "
+                                     f"delete {self.path})") from None
                 self.path.unlink(missing_ok=True)  # a stale lock: its run died
                 continue
             except OSError as ex:
