@@ -63,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser('train-toy', help='retrain the toy Mamba and GPT-2 from scratch')
     r.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
     r.add_argument('--out', default=None, help='folder for the models (default: the package models folder)')
+    r.add_argument('--tasks', action='store_true',
+                   help='also train on the long-range, in-context and two-hop mixture (world.task_mixture)')
+    r.add_argument('--world', default=None,
+                   help='a world folder (relations.json, facts.tsv, ...) instead of the shipped world')
     from mamba_mediation.runs import add_cli_parsers  # `run` and `report`: whole fact sets (07_runs)
     add_cli_parsers(sub)
     return p
@@ -185,8 +189,9 @@ def _run(args) -> int:
                 out.mkdir(parents=True, exist_ok=True)
                 (out / '.write-test').touch(); (out / '.write-test').unlink()
             except OSError as e: raise ValueError(f"cannot write the models into {out} ({e.strerror})") from None
-        from mamba_mediation.world import train_toy_models
-        metrics = train_toy_models(out_dir=args.out, seed=args.seed, progress=True)
+        from mamba_mediation import world
+        w = {'world': world.load_world(args.world)} if args.world else {}  # a bad world folder: an error now
+        metrics = world.train_toy_models(out_dir=args.out, seed=args.seed, progress=True, mixture=args.tasks, **w)
         print(json.dumps(metrics, indent=2, default=str))
     return 0
 

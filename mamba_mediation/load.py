@@ -485,7 +485,8 @@ def _quiet_loading(device):
         if was: tlog.enable_progress_bar()
 
 
-def load_model(name_or_path=None,  # None (toy Mamba), 'toy-gpt2', a local folder, a hub id, or a mamba_ssm model
+def load_model(name_or_path=None,  # None (toy Mamba), 'toy-gpt2', a ladder model ('toy-mamba-4l', ... of
+                                  # `world.LADDER`), a local folder, a hub id, or a mamba_ssm model
                device=None,  # e.g. 'cpu', 'cuda'; default CUDA if available, else CPU
                dtype=None,  # e.g. torch.float32, 'bfloat16'; default: as saved (float32 for converted checkpoints)
                tokenizer=None,  # tokenizer object, folder or hub id; default: the model's own (GPT-NeoX's for
@@ -503,6 +504,14 @@ def load_model(name_or_path=None,  # None (toy Mamba), 'toy-gpt2', a local folde
         if not name.strip():
             raise ValueError('Empty model name: pass a folder, a hub id, or nothing for the toy Mamba.')
         folder = toy_model_path(name) if name in TOY_MODELS else Path(name).expanduser()
+        if name.startswith('toy-') and name not in TOY_MODELS:
+            from mamba_mediation.world import LADDER, ladder_dir  # lazily: the ladder is 05_world's
+            if name in LADDER:
+                folder = ladder_dir() / name
+                if not (folder / 'config.json').exists():
+                    raise FileNotFoundError(f'The ladder model {name!r} is not built yet (looked in {folder}); build it '
+                                            f'with `from mamba_mediation.world import train_ladder; '
+                                            f'train_ladder([{name!r}])`.')
         if name in TOY_MODELS and not _toy_available(name):
             raise FileNotFoundError(f'The toy model {name!r} is not in this installation ({folder}); rebuild it with '
                                     '`mamba-mediation train-toy`.')
