@@ -23,8 +23,9 @@ __all__ = ['CORRUPTION_KINDS', 'MEASURES', 'BATCHED_FAMILIES', 'SEVER_PROCEDURES
            'TraceResult', 'layer_kinds', 'check_kind', 'layer_window', 'trace_with_patch', 'check_samples',
            'check_prompt', 'trace_restorations', 'calculate_hidden_flow', 'trace_important_states',
            'trace_important_window', 'plot_trace_heatmap', 'plot_traces', 'token_groups', 'AIEResult',
-           'average_indirect_effect', 'plot_aie', 'plot_aie_heatmap', 'default_kinds', 'all_levels', 'check_levels',
-           'plot_overview', 'FolderLock', 'default_window', 'trace_to_folder', 'compare_models', 'trace_widget']
+           'average_indirect_effect', 'aie_from_results', 'plot_aie', 'plot_aie_heatmap', 'default_kinds', 'all_levels',
+           'check_levels', 'plot_overview', 'FolderLock', 'default_window', 'trace_to_folder', 'compare_models',
+           'trace_widget']
 
 # %% ../nbs/02_trace.ipynb #1e8927dd
 def as_mt(mt) -> ModelAndTokenizer:
@@ -845,18 +846,30 @@ def plot_trace_heatmap(result: TraceResult,  # a trace
     return ax
 
 
-def plot_traces(results: Sequence[TraceResult],  # traces (e.g. one per kind) drawn side by side
-                measure: str = 'p', transpose: bool = False, suptitle: str | None = None):
-    "Several heatmaps side by side; returns the figure."
+def plot_traces(results: Sequence[TraceResult],  # traces (e.g. one per kind), drawn in rows of `ncols`
+                measure: str = 'p',  # 'p', 'recovery' or 'effect', as in `plot_trace_heatmap`
+                transpose: bool = False,  # layers down, tokens across
+                suptitle: str | None = None,  # a title over all panels
+                ncols: int | None = None,  # panels per row (default: all of them up to 3, so a figure stays legible)
+                panel_width: float | None = None):  # inches per panel (default: from the number of layers, with a row
+                                                    # at most 10 inches: 1000 px at the figure's 100 dpi)
+    "Several heatmaps in a grid (`ncols` per row, left to right, then down); returns the figure."
     import matplotlib.pyplot as plt
+    if not results: raise ValueError('plot_traces needs at least one trace')
+    n = len(results)
+    ncols = min(n, 3) if ncols is None else ncols
+    if not (isinstance(ncols, int) and ncols >= 1): raise ValueError(f'ncols must be a whole number ≥ 1, got {ncols!r}')
+    ncols = min(ncols, n); nrows = math.ceil(n / ncols)
     r0 = results[0]
-    w = min(3.2 + 0.1 * r0.n_layers, 24 / len(results))
-    h = min(0.8 + 0.28 * r0.scores.shape[0] if not transpose else 1.5 + 0.22 * r0.n_layers, 24)
-    fig, axs = plt.subplots(1, len(results), figsize=(w * len(results), h), dpi=100, squeeze=False)
-    for ax, r in zip(axs[0], results): plot_trace_heatmap(r, ax=ax, measure=measure, transpose=transpose)
+    w = panel_width or min(3.2 + 0.1 * r0.n_layers, 10 / ncols)
+    h = min(0.8 + 0.28 * r0.scores.shape[0] if not transpose else 1.5 + 0.22 * r0.n_layers, 24 / nrows)
+    fig, axs = plt.subplots(nrows, ncols, figsize=(w * ncols, h * nrows), dpi=100, squeeze=False)
+    for ax, r in zip(axs.flat, results): plot_trace_heatmap(r, ax=ax, measure=measure, transpose=transpose)
+    for ax in list(axs.flat)[n:]: ax.set_visible(False)
     if suptitle: fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
 
 # %% ../nbs/02_trace.ipynb #29e43147
 TOKEN_GROUPS = ('first subject token', 'middle subject tokens', 'last subject token', 'first subsequent token',
@@ -938,11 +951,9 @@ def average_indirect_effect(mt,  # `ModelAndTokenizer` or (model, tokenizer)
     corr = as_corruption(noise)
     if corr.sigma is None and corr.scale is None and corr.noise is None and corr.kind != 'swap':
         corr = dataclasses.replace(corr, sigma=collect_embedding_std(mt, subjects))
-    n = mt.arch.n_layer
-    per_group = {g: [] for g in TOKEN_GROUPS}
     skipped = {'wrong prediction': 0, 'subject not found': 0, 'subject not in vocabulary': 0,
                'answer not in vocabulary': 0, 'no answer': 0}
-    lows, highs, results = [], [], []
+    results = []
     it = recs
     if progress:
         from tqdm.auto import tqdm
@@ -961,11 +972,26 @@ def average_indirect_effect(mt,  # `ModelAndTokenizer` or (model, tokenizer)
             if 'vocabulary' in msg or 'produces no token' in msg: skipped['answer not in vocabulary'] += 1; continue
             raise
         if not r.correct_prediction: skipped['wrong prediction'] += 1; continue
+        results.append(r)
+    return aie_from_results(results, kind, mt.name, 1 if _kname(kind) == 'resid' else window, skipped,
+                            n_layers=mt.arch.n_layer, keep_results=keep_results)
+
+
+def aie_from_results(results: Sequence[TraceResult],  # traces of one model and kind (the facts it gets right)
+                     kind: str | None = None,  # their kind (recorded in the result)
+                     model: str = '',  # the model's name (recorded)
+                     window: int = 1,  # their window (recorded)
+                     skipped: dict | None = None,  # reason -> prompts skipped before tracing (recorded and counted)
+                     n_layers: int | None = None,  # layers (default: the traces'; needed only when there is none)
+                     keep_results: bool = True,  # keep the traces in `.results`
+                     ) -> AIEResult:  # mean [6 × layers] with a 95% band (mean ± 1.96 s.e.)
+    "ROME's average indirect effect by token group from traces already made (`average_indirect_effect` without tracing)."
+    n = results[0].scores.shape[1] if results else (n_layers or 0)
+    per_group = {g: [] for g in TOKEN_GROUPS}
+    for r in results:
         ie = r.indirect_effect
         for g, pos in token_groups(len(r.input_tokens), r.subject_range).items():
             if pos: per_group[g].append(ie[pos].mean(0))
-        lows.append(r.low_score); highs.append(r.high_score)
-        if keep_results: results.append(r)
     mean, lo, hi = (np.full((len(TOKEN_GROUPS), n), np.nan) for _ in range(3))
     counts = []
     for i, g in enumerate(TOKEN_GROUPS):
@@ -975,11 +1001,11 @@ def average_indirect_effect(mt,  # `ModelAndTokenizer` or (model, tokenizer)
             mean[i] = v.mean(0)
             se = v.std(0, ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.zeros(n)
             lo[i], hi[i] = mean[i] - 1.96 * se, mean[i] + 1.96 * se
-    nsk = sum(skipped.values())
-    return AIEResult(kind, TOKEN_GROUPS, mean, lo, hi, counts, len(lows), nsk, skipped,
+    skipped = dict(skipped or {})
+    lows, highs = [r.low_score for r in results], [r.high_score for r in results]
+    return AIEResult(kind, TOKEN_GROUPS, mean, lo, hi, counts, len(results), sum(skipped.values()), skipped,
                      float(np.mean(lows)) if lows else float('nan'), float(np.mean(highs)) if highs else float('nan'),
-                     mt.name, 1 if _kname(kind) == 'resid' else window, results)
-
+                     model, window, list(results) if keep_results else [])
 
 GROUP_COLORS = ('#9ecae1', '#6baed6', '#08519c', '#fd8d3c', '#bdbdbd', '#e31a1c')
 
