@@ -15,16 +15,16 @@ import numpy as np
 import torch
 
 import mamba_mediation
-from .load import ModelAndTokenizer, load_model
+from .load import ModelAndTokenizer, load_model, unknown_words, UnknownWordsWarning
 from .trace import (Corruption, TraceResult, TOKEN_GROUPS, AIEResult, as_mt, calculate_hidden_flow, check_kind,
                     collect_embedding_std, find_subject_range, token_groups, plot_aie, _answer_id, _spaced,
-                    _default_max_rows, _kname, KIND_LABELS)
+                    _default_max_rows, _kname, KIND_LABELS, aie_from_results)
 from .ssm_state import STATE_KINDS, trace_ssm_state
 
 # %% auto #0
 __all__ = ['SCHEMA', 'COMPARED_KEYS', 'Fact', 'read_facts', 'ResultStore', 'default_run_kinds', 'check_run_kinds', 'dist_info',
            'model_fingerprint', 'rows_per_forward', 'peak_memory_mb', 'RunSummary', 'run_config', 'trace_unit',
-           'run_facts', 'dtype_check', 'aie_from_results', 'compare_figure', 'report', 'add_cli_parsers', 'cli_main']
+           'run_facts', 'dtype_check', 'compare_figure', 'report', 'add_cli_parsers', 'cli_main']
 
 # %% ../nbs/07_runs.ipynb #a7c10007
 @dataclass
@@ -380,12 +380,21 @@ def run_config(mt, facts: list, samples: int = 10, noise: float = 3.0, window: i
                 corruption='gaussian', measure='p', version=mamba_mediation.__version__)
 
 
+def _reason(e: ValueError) -> str:
+    "The stored reason of a unit whose trace raised `e`: a subject with unknown words is 'subject not in vocabulary: …'."
+    msg = str(e)
+    return f"subject not in vocabulary: {msg}" if 'the subject' in msg and 'outside the model' in msg else msg
+
+
 def _precheck(mt, fact: Fact):
     "(status, reason, prediction) of a fact the run cannot trace, from one clean forward (ROME's guard); None if it can."
     if fact.error: return 'failed', fact.error, None
     tok = mt.tokenizer
     try: find_subject_range(tok, fact.prompt, fact.subject)
     except ValueError as e: return 'failed', f"subject not found: {e}", None
+    unk = unknown_words(tok, fact.subject)  # the trace would refuse it (a subject read as unknown tokens)
+    if unk: return 'failed', _reason(ValueError(f"the subject {fact.subject!r} has words outside the model's vocabulary: "
+                                                f"{', '.join(map(repr, unk))}")), None
     ids = torch.tensor(tok(fact.prompt)['input_ids'], device=mt.device)
     with torch.no_grad(): pred = int(mt.model(input_ids=ids[None]).logits[0, -1].argmax())
     ans = None if fact.answer is None else _spaced(fact.prompt, fact.answer)
@@ -473,7 +482,8 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
                    desc=f"{mt.name} × {len(kinds)} kinds", dynamic_ncols=True, smoothing=0.1)
     prechecked, last_poll, n_rows = {}, 0., 0
     try:
-        with _Interrupt() as intr:
+        with _Interrupt() as intr, warnings.catch_warnings():
+            warnings.simplefilter('ignore', UnknownWordsWarning)  # unknown words outside a subject: not one line per unit
             for f, k in mine:
                 t1 = time.perf_counter()
                 if f.fact_id not in prechecked: prechecked[f.fact_id] = _precheck(mt, f)
@@ -485,7 +495,7 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
                         rows = None if k in STATE_KINDS else rows_per_forward(mt, len(mt.tokenizer(f.prompt)['input_ids']), budget_mb)
                         r = trace_unit(mt, f, k, cfg, rows)
                     except ValueError as e:  # bad data the pre-check did not catch: record it, go on
-                        writer.put(f, k, 'failed', str(e))
+                        writer.put(f, k, 'failed', _reason(e))
                     except RuntimeError as e:  # e.g. out of memory: not stored, retried on resume
                         summ.errors.append(f"fact {f.fact_id} {k}: {type(e).__name__}: {str(e)[:200]}")
                         log(f"runtime error on fact {f.fact_id} × {k} (not stored; retried on resume): {str(e)[:200]}")
@@ -541,7 +551,7 @@ def _fill_counts(summ: RunSummary, st: ResultStore, units: list):
 def _short_reason(reason: str | None) -> str:
     "Reasons grouped for the summary: 'line 7: invalid JSON (…)' → 'invalid JSON (…)', 'subject not found: …' → 'subject not found'."
     r = re.sub(r'^(line|record) \d+: ', '', reason or 'unknown')
-    return r.split(':')[0] if r.startswith(('subject not found', 'answer not in vocabulary')) else r
+    return r.split(':')[0] if r.startswith(('subject not found', 'subject not in vocabulary', 'answer not in vocabulary')) else r
 
 
 def dtype_check(mt, st: ResultStore, facts: list, kinds, cfg: dict, n: int = 2) -> dict:
@@ -556,30 +566,6 @@ def dtype_check(mt, st: ResultStore, facts: list, kinds, cfg: dict, n: int = 2) 
     return dict(units=len(keys), max_abs_diff=max(diffs) if diffs else float('nan'))
 
 # %% ../nbs/07_runs.ipynb #a7c10033
-def aie_from_results(results: list,  # `TraceResult`s of one model and kind (the facts it gets right)
-                     kind=None, model: str = '', window: int = 1,
-                     ) -> AIEResult:  # mean [6 × layers] with a 95% band (mean ± 1.96 s.e.), as `average_indirect_effect`
-    "ROME's average indirect effect by token group from stored traces (no re-tracing)."
-    n = results[0].scores.shape[1] if results else 0
-    per = {g: [] for g in TOKEN_GROUPS}
-    for r in results:
-        ie = r.scores - r.low_score
-        for g, pos in token_groups(len(r.input_tokens), r.subject_range).items():
-            if pos: per[g].append(ie[pos].mean(0))
-    mean, lo, hi = (np.full((len(TOKEN_GROUPS), n), np.nan) for _ in range(3))
-    counts = []
-    for i, g in enumerate(TOKEN_GROUPS):
-        v = np.array(per[g]); counts.append(len(v))
-        if len(v):
-            mean[i] = v.mean(0)
-            se = v.std(0, ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.zeros(n)
-            lo[i], hi[i] = mean[i] - 1.96 * se, mean[i] + 1.96 * se
-    lows, highs = [r.low_score for r in results], [r.high_score for r in results]
-    return AIEResult(kind, TOKEN_GROUPS, mean, lo, hi, counts, len(results), 0, {},
-                     float(np.mean(lows)) if lows else float('nan'), float(np.mean(highs)) if highs else float('nan'),
-                     model, window, [])
-
-
 def _slug(s: str) -> str: return re.sub(r'[^A-Za-z0-9_.+-]+', '_', str(s)).strip('_') or 'model'
 
 
@@ -632,7 +618,8 @@ def report(stores,  # a store folder, or several (e.g. a Mamba store and a GPT-2
             order = {k: i for i, k in enumerate(('resid', 'mixer', 'ssm_output', 'gate', 'attn', 'mlp') + STATE_KINDS)}
             for kind, dk in sorted(dm.groupby('kind'), key=lambda g: (order.get(g[0], 99), g[0])):
                 res = st.results(kind, model)
-                a = aie_from_results(res, kind, model, 1 if kind == 'resid' or kind in STATE_KINDS else cfg.get('window', 1))
+                a = aie_from_results(res, kind, model, 1 if kind == 'resid' or kind in STATE_KINDS else cfg.get('window', 1),
+                                     keep_results=False)
                 aies.setdefault((model, fam), {})[kind] = a
                 reasons = Counter(_short_reason(r) for r in dk.loc[dk.status != 'done', 'reason'])
                 peak = {}

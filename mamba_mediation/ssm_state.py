@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from .load import arch_info
 from .hooks import selective_scan, mamba2_scan, is_transparent, restore_mixers, ensure_transparent
 from .trace import (as_mt, find_subject_range, as_corruption, resolve_sigma, corrupt_embeddings,
-                                   TraceResult, token_groups, TOKEN_GROUPS, AIEResult, plot_trace_heatmap)
+                                   TraceResult, token_groups, TOKEN_GROUPS, AIEResult, plot_trace_heatmap,
+                                   aie_from_results)
 
 # %% ../nbs/03_ssm_state.ipynb #56ea4242
 def _family(model) -> str:
@@ -659,10 +660,8 @@ def state_aie(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
     corr = as_corruption(noise)
     if corr.sigma is None and corr.scale is None and corr.noise is None and corr.kind != 'swap':
         corr = dataclasses.replace(corr, sigma=resolve_sigma(mt, corr, subjects))
-    n = mt.arch.n_layer
-    per = {g: [] for g in TOKEN_GROUPS}
     skipped = {'wrong prediction': 0, 'subject not found': 0, 'subject not in vocabulary': 0}
-    lows, highs, results = [], [], []
+    results = []
     for prompt, subject, answer in recs:
         try:
             with warnings.catch_warnings():
@@ -674,21 +673,8 @@ def state_aie(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
             if 'the subject' in str(ex) and 'outside the model' in str(ex): skipped['subject not in vocabulary'] += 1; continue
             raise
         if not r.correct_prediction: skipped['wrong prediction'] += 1; continue
-        ie = r.scores - r.low_score
-        for g, pos in token_groups(len(r.input_tokens), r.subject_range).items():
-            if pos: per[g].append(ie[pos].mean(0))
-        lows.append(r.low_score); highs.append(r.high_score); results.append(r)
-    mean, lo, hi = (np.full((len(TOKEN_GROUPS), n), np.nan) for _ in range(3))
-    counts = []
-    for i, g in enumerate(TOKEN_GROUPS):
-        v = np.array(per[g]); counts.append(len(v))
-        if len(v):
-            mean[i] = v.mean(0)
-            se = v.std(0, ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.zeros(n)
-            lo[i], hi[i] = mean[i] - 1.96 * se, mean[i] + 1.96 * se
-    return AIEResult(kind, TOKEN_GROUPS, mean, lo, hi, counts, len(lows), sum(skipped.values()), skipped,
-                     float(np.mean(lows)) if lows else float('nan'), float(np.mean(highs)) if highs else float('nan'),
-                     mt.name, 1, results)
+        results.append(r)
+    return aie_from_results(results, kind, mt.name, 1, skipped, n_layers=mt.arch.n_layer)
 
 # %% ../nbs/03_ssm_state.ipynb #618b46cc
 def knockout_curve(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
