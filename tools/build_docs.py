@@ -127,6 +127,20 @@ class Shell(CaptureShell):
                         exception=result.error_in_exec or result.error_before_exec, quiet=semic)
 
 
+def as_terminal(text: str) -> str:
+    "Stream text as a terminal shows it: a carriage return (a progress bar's redraw) overwrites its line."
+    return '\n'.join(line.rstrip('\r').rsplit('\r', 1)[-1].rstrip() if '\r' in line else line
+                     for line in text.split('\n'))
+
+
+def _terminal_outputs(outputs: list) -> list:
+    for o in outputs:
+        if o.get('output_type') == 'stream':
+            text = ''.join(o['text']) if isinstance(o['text'], list) else o['text']
+            o['text'] = as_terminal(text)
+    return outputs
+
+
 def execute(src: Path, proc_nb: Path) -> str | None:
     """Run the source notebook `src` (hidden set-up cells included, the cells `nbdev_test` skips left out) and copy
     each cell's outputs into the processed page `proc_nb` (matched by cell id); None if it ran, else the error in a line."""
@@ -145,7 +159,7 @@ def execute(src: Path, proc_nb: Path) -> str | None:
     for cell in page.cells:
         run = outputs.get(cell.get('id'))
         if cell.cell_type == 'code' and run is not None and not cell.get('outputs'):
-            cell['outputs'], cell['execution_count'] = run['outputs'], run.get('execution_count')
+            cell['outputs'], cell['execution_count'] = _terminal_outputs(run['outputs']), run.get('execution_count')
     write_nb(page, proc_nb)
     print(f'{"ok  " if err is None else "FAIL"} {src.name} ({time.time() - t:.0f} s){": " + err if err else ""}', flush=True)
     return err

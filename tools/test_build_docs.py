@@ -90,6 +90,16 @@ def test_scan_and_unlink():
             assert what in found, (what, found)
 
 
+def test_progress_bars_as_a_terminal_shows_them():
+    bar = '\rrun:   0%|  | 0/4 [00:00<?]\rrun:  50%|# | 2/4 [00:01<00:01]\rrun: 100%|##| 4/4 [00:02<00:00]\n'
+    test_eq(bd.as_terminal(bar), 'run: 100%|##| 4/4 [00:02<00:00]\n')
+    test_eq(bd.as_terminal('a\nb\n'), 'a\nb\n')                # text without carriage returns is untouched
+    test_eq(bd.as_terminal('x\r\ny\n'), 'x\ny\n')             # a Windows line end is not a redraw
+    outs = bd._terminal_outputs([dict(output_type='stream', name='stderr', text=['\ra 1', '\ra 2\n']),
+                                 dict(output_type='display_data', data={'text/plain': '\rkeep'})])
+    test_eq(outs[0]['text'], 'a 2\n'); test_eq(outs[1]['data']['text/plain'], '\rkeep')
+
+
 def test_stdout_kept_with_semicolon():
     from execnb.nbio import mk_cell, new_nb
     nb = new_nb([mk_cell("print('shown'); 1 + 1;")])
