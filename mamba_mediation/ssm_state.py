@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['STATE_KINDS', 'KIND_NAMES', 'KIND_COLORS', 'KNOCKOUT_PATHS', 'SSMParts', 'mixer_parts', 'block_forward',
-           'reference_restore', 'reference_state_trace', 'fast_state_trace', 'trace_ssm_state', 'plot_state_trace',
-           'knockout_prob', 'knockout_reference', 'state_aie', 'knockout_curve']
+           'conv_context', 'reference_restore', 'reference_state_trace', 'fast_state_trace', 'trace_ssm_state',
+           'plot_state_trace', 'knockout_prob', 'knockout_reference', 'state_aie', 'knockout_curve']
 
 # %% ../nbs/03_ssm_state.ipynb #7df5a900
 import contextlib, math, time, warnings, dataclasses
@@ -115,6 +115,15 @@ def block_forward(block,  # a `MambaBlock` / `Mamba2Block`
     if not return_parts: return _resid(block, r) + _gate_out(block.mixer, _scan(parts, h0, states=False), parts.z)
     y, hs = _scan(parts, h0)
     return _resid(block, r) + _gate_out(block.mixer, y, parts.z), parts, y, hs
+
+# %% ../nbs/03_ssm_state.ipynb #d1b1c67a
+def conv_context(u: torch.Tensor,  # [N, T, K] conv inputs of a layer (`SSMParts.u`)
+                 position: int,  # the first position of the continuation, 0..T
+                 kernel: int,  # the conv kernel size d (`mixer.conv_kernel_size`)
+                 ) -> torch.Tensor:  # [N, d-1, K]: u at positions position-d+1 .. position-1, zeros before 0
+    "The conv window a continuation of the layer from `position` starts with (its `ctx`)."
+    if not 0 <= position <= u.shape[1]: raise ValueError(f"position {position} is outside 0..{u.shape[1]}")
+    return _ctx_at(u, position, kernel)
 
 # %% ../nbs/03_ssm_state.ipynb #55a4ceed
 STATE_KINDS = ('h', 'conv', 'h+conv', 'delta', 'B', 'C', 'delta+B+C')

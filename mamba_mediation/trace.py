@@ -20,12 +20,12 @@ __all__ = ['CORRUPTION_KINDS', 'MEASURES', 'BATCHED_FAMILIES', 'SEVER_PROCEDURES
            'GROUP_COLORS', 'STATE_LEVELS', 'MANIFEST', 'LOCK', 'as_mt', 'find_subject_range', 'make_inputs',
            'predict_token', 'embedding_module', 'collect_embedding_std', 'Corruption', 'as_corruption', 'resolve_sigma',
            'make_noise', 'corrupt_embeddings', 'score_logits', 'average_score', 'indirect_effect', 'relative_recovery',
-           'TraceResult', 'layer_kinds', 'check_kind', 'layer_window', 'trace_with_patch', 'check_samples',
-           'check_prompt', 'trace_restorations', 'calculate_hidden_flow', 'trace_important_states',
+           'TraceResult', 'layer_kinds', 'check_kind', 'layer_window', 'trace_with_patch', 'LayerStack',
+           'check_samples', 'check_prompt', 'trace_restorations', 'calculate_hidden_flow', 'trace_important_states',
            'trace_important_window', 'plot_trace_heatmap', 'plot_traces', 'token_groups', 'AIEResult',
-           'average_indirect_effect', 'aie_from_results', 'plot_aie', 'plot_aie_heatmap', 'default_kinds', 'all_levels',
-           'check_levels', 'plot_overview', 'FolderLock', 'default_window', 'trace_to_folder', 'compare_models',
-           'trace_widget']
+           'average_indirect_effect', 'aie_from_results', 'plot_aie', 'plot_aie_heatmap', 'record_fields',
+           'default_kinds', 'all_levels', 'check_levels', 'plot_overview', 'FolderLock', 'default_window',
+           'trace_to_folder', 'compare_models', 'trace_widget']
 
 # %% ../nbs/02_trace.ipynb #1e8927dd
 def as_mt(mt) -> ModelAndTokenizer:
@@ -473,6 +473,11 @@ def _default_max_rows(mt, n_tokens: int, budget_mb: float) -> int:
     a = mt.arch
     per_tok = 8 * a.d_model + 6 * (a.d_inner or 4 * a.d_model) * (1 + (a.d_state or 0) // 4)
     return max(1, int(budget_mb * 2**20 / (4 * per_tok * n_tokens)))
+
+# %% ../nbs/02_trace.ipynb #9d469c9a
+class LayerStack(_Stack):
+    """Run a slice of a causal LM's layers on a residual stream [B, T, d] (Mamba, Mamba-2, GPT-2): `prelude(embeddings)` is
+    layer 0's input, `run(h, start, stop)` runs layers start..stop-1, `logits_last(h)` applies the final norm and head at the last position."""
 
 # %% ../nbs/02_trace.ipynb #ebab270e
 @dataclass
@@ -1041,6 +1046,12 @@ def plot_aie_heatmap(aie: AIEResult, ax=None, title: str | None = None):
     ax.set_xlabel('layer'); ax.set_title(title or f"AIE of {KIND_LABELS.get(_kname(aie.kind), aie.kind)}", fontsize=10)
     plt.colorbar(img, ax=ax).set_label('AIE', fontsize=9)
     return ax
+
+# %% ../nbs/02_trace.ipynb #6f447583
+def record_fields(r,  # a fact record: a dict (ROME's known_1000, the fact world) or an object with those attributes
+                  ) -> tuple:  # (prompt, subject, answer); answer None when the record has none
+    "(prompt, subject, answer) of a fact record; the prompt is `template.format(subject)` when only a template is given."
+    return _record(r)
 
 # %% ../nbs/02_trace.ipynb #18963968
 def default_kinds(mt) -> tuple:
