@@ -6,9 +6,13 @@ shape, on the CPU, and checks that the two engines return the same scores. Wall-
 printed: on a shared machine the CPU time of this process is the steadier measure (run with --threads 1 for it to
 mean compute).
 
-    python bench/bench_trace.py [--threads N] [--samples 10] [--models toy,mamba-130m]
+    python bench/bench_trace.py [--threads N] [--samples 10] [--models toy,mamba-130m] [--json bench/trace_bench.json]
+
+With --json the rows are merged into that file (one row per model, a new run of a model replaces its row), which the
+tracing chapter reads to draw its speed table.
 """
-import argparse, time, warnings
+import argparse, datetime, json, os, time, warnings
+from pathlib import Path
 import numpy as np
 import torch
 
@@ -31,7 +35,18 @@ def bench(mt, label, samples, prompt=PROMPT, subject=SUBJECT):
     print(f"{label:<26} {T:>2} tok x {L:>2} layers x {samples} samples | wall: reference {tr:7.2f} s, batched "
           f"{tb:6.2f} s, ratio {tr / tb:4.1f}x | CPU time: reference {cr:7.2f} s, batched {cb:6.2f} s, ratio "
           f"{cr / cb:4.1f}x | max |score diff| {diff:.1e} (scores up to {np.abs(rr.scores).max():.1e})", flush=True)
-    return tr, tb, diff
+    return dict(model=label, tokens=T, layers=L, samples=samples,
+                reference_s=tr, batched_s=tb, ratio=tr / tb, reference_cpu_s=cr, batched_cpu_s=cb, max_abs_diff=diff)
+
+
+def save_rows(path, rows, threads):
+    "Merge `rows` into the JSON file at `path` (a row per model; this run's rows replace older ones of the same model)."
+    path = Path(path)
+    data = json.loads(path.read_text()) if path.exists() else {'rows': {}}
+    env = dict(date=datetime.date.today().isoformat(), torch=torch.__version__, threads=threads, cores=os.cpu_count(),
+               load_average=round(os.getloadavg()[0], 2), device='cpu')
+    for r in rows: data['rows'][r['model']] = r | env
+    path.write_text(json.dumps(data, indent=1) + '\n')
 
 
 def main():
@@ -39,17 +54,20 @@ def main():
     ap.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch default)')
     ap.add_argument('--samples', type=int, default=10)
     ap.add_argument('--models', default='toy,mamba-130m')
+    ap.add_argument('--json', default=None, help='merge the rows into this JSON file (e.g. bench/trace_bench.json)')
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     warnings.simplefilter('ignore')
     print(f"CPU, torch {torch.__version__}, {torch.get_num_threads()} threads; prompt {PROMPT!r}, subject {SUBJECT!r}")
+    rows = []
     for m in a.models.split(','):
         if m == 'toy':
             mt = load_model(device='cpu')
-            bench(mt, f"toy ({mt.name})", a.samples)
+            rows.append(bench(mt, f"toy ({mt.name})", a.samples) | {'model': f"{mt.name} (shipped)"})
         else:
             mt = random_model(m, device='cpu')
-            bench(mt, f"random {m}", a.samples)
+            rows.append(bench(mt, f"random {m}", a.samples) | {'model': f"random weights, {m} shape"})
+    if a.json: save_rows(a.json, rows, torch.get_num_threads())
 
 
 if __name__ == '__main__':
