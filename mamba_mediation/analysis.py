@@ -14,25 +14,27 @@ import torch.nn.functional as F
 
 from .load import ModelAndTokenizer
 from .trace import (as_mt, calculate_hidden_flow, find_subject_range, corrupt_embeddings, as_corruption,
-                    collect_embedding_std, average_indirect_effect, token_groups, TOKEN_GROUPS, GROUP_COLORS,
-                    AIEResult, TraceResult, KIND_LABELS, _record)
-from .ssm_state import (STATE_KINDS, KIND_NAMES, trace_ssm_state, state_aie, block_forward, _ctx_at)
+                    collect_embedding_std, average_indirect_effect, check_prompt, token_groups, TOKEN_GROUPS, GROUP_COLORS,
+                    AIEResult, TraceResult, KIND_LABELS, LayerStack, record_fields)
+from .ssm_state import (STATE_KINDS, KIND_NAMES, trace_ssm_state, state_aie, block_forward, conv_context)
 
 # %% auto #0
-__all__ = ['MAMBA_KINDS', 'TRANSFORMER_KINDS', 'AVERAGE_KINDS', 'DATA_DIR', 'SELECTION', 'POSITIONS', 'ROLES', 'DECOMP_PARTS',
-           'DECOMP_GROUPS', 'is_ssm', 'analysis_kinds', 'kind_label', 'trace_kind', 'compare_traces', 'best_cells',
-           'depth_fraction', 'plot_comparison', 'world_facts', 'known_records', 'spread', 'compare_widget', 'kind_aie',
-           'save_averages', 'load_averages', 'plot_aie_depth', 'two_sites', 'run_fact_averages', 'SelectionShift',
-           'selection_shift', 'plot_selection_shift', 'plot_selection_evolution', 'selection_effect_correlation',
-           'a_spectrum', 'fact_text', 'half_lives', 'impulse_response', 'decay_profile', 'memory_cost', 'insert_filler',
-           'distance_curve', 'collect_states', 'pca_2d', 'probe_accuracy', 'chance_level', 'plot_pca', 'trajectories',
-           'plot_trajectories', 'selection_profiles', 'cluster_selection', 'decompose', 'plot_decomposition']
+__all__ = ['MAMBA_KINDS', 'TRANSFORMER_KINDS', 'AVERAGE_KINDS', 'DATA_DIR', 'ARCH_NAMES', 'LADDER_RUNGS', 'SELECTION',
+           'POSITIONS', 'ROLES', 'DECOMP_PARTS', 'DECOMP_GROUPS', 'is_ssm', 'analysis_kinds', 'kind_label',
+           'trace_kind', 'compare_traces', 'best_cells', 'depth_fraction', 'plot_comparison', 'world_facts',
+           'known_records', 'spread', 'compare_widget', 'kind_aie', 'save_averages', 'load_averages', 'plot_aie_depth',
+           'two_sites', 'run_fact_averages', 'ladder_sites', 'plot_ladder', 'SelectionShift', 'selection_shift',
+           'plot_selection_shift', 'plot_selection_evolution', 'selection_effect_correlation', 'a_spectrum',
+           'fact_text', 'half_lives', 'impulse_response', 'decay_profile', 'memory_cost', 'position_limit',
+           'restore_sites', 'long_range_recovery', 'distance_summary', 'span_retention', 'collect_states', 'pca_2d',
+           'probe_accuracy', 'chance_level', 'plot_pca', 'trajectories', 'plot_trajectories', 'selection_profiles',
+           'cluster_selection', 'decompose', 'plot_decomposition']
 
 # %% ../nbs/04_analysis.ipynb #bf00e5ee
 def _rec(r) -> tuple:
     "(prompt, subject, answer) from a (prompt, subject[, answer]) tuple or a record (dict or object)."
     if isinstance(r, (tuple, list)): return (tuple(r) + (None,) * 3)[:3]
-    return _record(r)
+    return record_fields(r)
 
 
 MAMBA_KINDS = (None, 'mixer', 'h', 'conv', 'h+conv', 'delta+B+C')  # what a Mamba comparison traces
@@ -195,9 +197,14 @@ def known_records(mt,  # `ModelAndTokenizer`
     return [r for i, r in enumerate(records) if i in ok]
 
 
-def spread(records: Sequence, n: int) -> list:
-    "At most `n` records, evenly spread over the list (so every relation of the world is represented)."
+def spread(records: Sequence,  # any list (facts, prompts)
+           n: int | None,  # how many to keep; None: all of them
+           ) -> list:
+    "At most `n` records, evenly spread over the list (so every relation of the world is represented); `n=None` keeps them all."
     records = list(records)
+    if n is None: return records
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"n must be a whole number ≥ 0 or None (all of them), got {n!r}")
     if n >= len(records): return records
     return [records[i] for i in np.linspace(0, len(records) - 1, n).round().astype(int)]
 
@@ -339,10 +346,10 @@ def run_fact_averages(mt,  # `ModelAndTokenizer`
                       kinds: Sequence | None = None,  # default: `AVERAGE_KINDS`
                       samples: int = 10,  # corrupted rows per trace
                       max_facts: int | None = None,  # an even spread of at most this many known facts (None: all of them)
-                      state_facts: int = 200,  # facts for the (slower) SSM-state kinds and the selection correlation
+                      state_facts: int | None = 200,  # an even spread of this many for the (slower) SSM-state kinds and the selection correlation (None: all)
                       save: bool = True,
                       ) -> tuple:  # (kind -> `AIEResult`, extra arrays, metadata)
-    "AIE of every kind over every fact the model gets right (state kinds: an even spread of `state_facts`), plus the selection–effect correlation; saved to a small file."
+    "AIE of every kind over every fact the model gets right (state kinds: an even spread of `state_facts`, or all of them with None), plus the selection–effect correlation; saved to a small file."
     t0 = time.perf_counter()
     mt = as_mt(mt)
     ssm = is_ssm(mt)
@@ -384,6 +391,47 @@ def run_fact_averages(mt,  # `ModelAndTokenizer`
         save_averages(aies, out_path, extra, meta)
         meta['path'] = str(out_path)
     return aies, extra, meta
+
+# %% ../nbs/04_analysis.ipynb #c3f9fbd3
+ARCH_NAMES = {'mamba': 'Mamba', 'mamba2': 'Mamba-2', 'gpt2': 'GPT-2', 'gpt_neox': 'GPT-NeoX'}  # display names of families
+LADDER_RUNGS = {'Mamba': ('toy-mamba-2l', 'toy-mamba-4l', 'toy-mamba'), 'GPT-2': ('toy-gpt2-2l', 'toy-gpt2-4l', 'toy-gpt2')}
+
+
+def ladder_sites(models: dict,  # rung name -> `ModelAndTokenizer` (any mix of architectures and depths)
+                 records: Sequence,  # facts (prompt, subject, attribute); each model is averaged over those it gets right
+                 n_facts: int | None = 24,  # an even spread of at most this many of each model's known facts (None: all)
+                 samples: int = 3,  # corrupted rows per trace
+                 kind=None,  # the kind averaged (default: the residual stream)
+                 ) -> tuple:  # (a pandas table, one row per model; rung name -> `AIEResult`)
+    "Where the AIE peaks at the last subject token and at the last token, as a layer and a fraction of depth, for each model."
+    import pandas as pd
+    if not models: raise ValueError("no models: pass {name: load_model(name)} for the rungs of the ladder")
+    rows, aies = [], {}
+    for name, mt in models.items():
+        mt = as_mt(mt)
+        known = spread(known_records(mt, records), n_facts)
+        if not known: raise ValueError(f"{name} gets none of the {len(records)} facts right: nothing to average")
+        a = aies[name] = kind_aie(mt, known, kind, samples=samples)
+        s = two_sites(a)
+        rows.append(dict(model=name, arch=ARCH_NAMES.get(mt.arch.family, mt.arch.family), n_layer=mt.arch.n_layer, facts=a.n_used,
+                         **{f"{k}_{f}": (s[k] or {}).get(f, np.nan) for k in ('subject', 'last') for f in ('layer', 'depth', 'aie')}))
+    return pd.DataFrame(rows), aies
+
+
+def plot_ladder(table,  # from `ladder_sites`
+                ax=None):
+    "The depth fraction of the two peaks against the number of layers, one colour per architecture; returns the axes."
+    import matplotlib.pyplot as plt
+    if ax is None: _, ax = plt.subplots(figsize=(6.5, 3.6), dpi=90)
+    colors = ['#3182bd', '#de2d26', '#31a354', '#756bb1', '#636363']
+    for c, (arch, d) in zip(colors, table.groupby('arch', sort=False)):
+        d = d.sort_values('n_layer')
+        ax.plot(d.n_layer, d.subject_depth, '-o', color=c, label=f"{arch}: last subject token")
+        ax.plot(d.n_layer, d.last_depth, '--s', color=c, label=f"{arch}: last token")
+    ax.set_xscale('log', base=2); ax.set_xticks(sorted(table.n_layer.unique())); ax.set_xticklabels(sorted(table.n_layer.unique()))
+    ax.set_ylim(0, 1); ax.set_xlabel('layers'); ax.set_ylabel('depth fraction of the AIE peak')
+    ax.set_title('where the residual stream matters most, across the ladder', fontsize=10); ax.legend(fontsize=7)
+    return ax
 
 # %% ../nbs/04_analysis.ipynb #408f6c58
 SELECTION = ('delta', 'B', 'C')
@@ -558,7 +606,7 @@ def impulse_response(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
     d = torch.randn(hs[:, t].shape, generator=g).to(hs.device, hs.dtype)
     d = d * (eps * hs[:, t].norm() / d.norm())
     cont, p2, _, hs2 = block_forward(block, resid[layer][:, t + 1:], h0=hs[:, t] + d,
-                                     ctx=_ctx_at(parts.u, t + 1, block.mixer.conv_kernel_size), return_parts=True)
+                                     ctx=conv_context(parts.u, t + 1, block.mixer.conv_kernel_size), return_parts=True)
     dh = hs2 - hs[:, t + 1:]  # [1, K, H, P, n]
     rate = parts.dt[0, t + 1:, :, None] * parts.A  # [K, H, n'] = Δ·A (≤ 0)
     pred = torch.exp(torch.cumsum(rate, 0))[:, :, None, :] * d[0]  # (∏ Ā) ⊙ δh, [K, H, P, n]
@@ -607,45 +655,145 @@ def memory_cost(mt,  # `ModelAndTokenizer`
     return dict(kind='KV cache, grows with the context', numbers=L * per_layer, bytes=L * per_layer * bytes_per)
 
 # %% ../nbs/04_analysis.ipynb #ad687679
-def insert_filler(prompt: str,  # the prompt
-                  subject: str,  # the subject in it
-                  k: int,  # filler words to insert right after the subject
-                  filler: Sequence[str] = ('the', 'famous'),  # words cycled (the toy world's own words)
-                  ) -> str:
-    "The prompt with `k` filler words between the subject and the rest (the query)."
-    i = prompt.find(subject)
-    if i < 0: raise ValueError(f"subject {subject!r} not found in {prompt!r}")
-    j = i + len(subject)
-    words = [filler[m % len(filler)] for m in range(k)]
-    return prompt[:j] + ''.join(' ' + w for w in words) + prompt[j:]
+def position_limit(mt,  # `ModelAndTokenizer`
+                   ) -> int | None:  # the longest input in tokens, or None (a recurrent model: no limit)
+    "The learned positions of a transformer (its longest input), None for a Mamba."
+    mt = as_mt(mt)
+    if is_ssm(mt): return None
+    c = mt.model.config
+    return next((v for v in (getattr(c, k, None) for k in ('n_positions', 'max_position_embeddings')) if isinstance(v, int)), None)
+
+
+def _answer_token(mt, answer, prompt):
+    ids = mt.tokenizer(' ' + str(answer).strip(), add_special_tokens=False)['input_ids']
+    unk = mt.tokenizer.unk_token_id
+    if not ids or (unk is not None and ids[0] == unk):
+        raise ValueError(f"the answer {answer!r} of {prompt!r} is not in {mt.name}'s vocabulary: pass an answer it knows")
+    return ids[0]
 
 
 @torch.no_grad()
-def distance_curve(mt,  # `ModelAndTokenizer`
-                   records: Sequence,  # facts (prompt, subject, attribute)
-                   distances: Sequence[int] = (0, 1, 2, 4, 8, 16),  # filler words inserted after the subject
-                   filler: Sequence[str] = ('the', 'famous'),
-                   samples: int = 5,  # corrupted rows for the effect of the subject
-                   noise: float = 3.0,  # k·σ
-                   ):
-    "Accuracy, p(answer) and the effect of corrupting the subject (p_clean − p_corrupt) as the distance between subject and query grows (a pandas table)."
+def restore_sites(mt,  # `ModelAndTokenizer`
+                  prompt: str,  # the prompt
+                  subject: str,  # the subject to corrupt (its first occurrence in the prompt)
+                  positions: Sequence[int],  # token positions whose residual stream is restored (negative: from the end)
+                  answer=None,  # the scored answer (e.g. the fact's object); None: the clean prediction
+                  samples: int = 3,  # corrupted rows
+                  noise=3.0,  # k (noise = k·σ) or a `Corruption`
+                  subjects: Sequence[str] | None = None,  # subjects for σ (default: this subject)
+                  ) -> dict:  # scores [positions, layers], low, high, correct, positions, subject_range, n_tokens
+    """`calculate_hidden_flow`'s residual-stream trace at a few positions only (every layer): the rows of its heatmap, at
+    len(positions)·layers restorations instead of tokens·layers, so long prompts stay cheap."""
+    mt = as_mt(mt)
+    ids, (b, e) = check_prompt(mt, prompt, subject, warn=False)
+    T, L = len(ids), mt.arch.n_layer
+    bad = [p for p in positions if not -T <= p < T]
+    if bad or not len(positions): raise ValueError(f"positions {list(positions)} must be non-empty and within the prompt's {T} tokens")
+    pos = sorted({int(p) % T for p in positions})
+    corr = as_corruption(noise)
+    sigma = None if (corr.noise is not None or corr.scale is not None) else \
+        (corr.sigma or collect_embedding_std(mt, list(subjects) if subjects else [subject]))
+    x = corrupt_embeddings(mt, torch.tensor(ids, device=mt.device), (b, e), corr, samples, sigma, prompt, subject)
+    S, st, ssm = x.shape[0] - 1, LayerStack(mt.model), is_ssm(mt)
+    if ssm: run, resid = _ssm_run(mt, x.to(mt.model.dtype)); resid = resid[1:]  # each layer's output, and its states
+    else:
+        h, resid = st.prelude(x.to(mt.model.dtype)), []
+        for l in range(L): h = st.run(h, l, l + 1); resid.append(h)
+    p = torch.softmax(st.logits_last(resid[-1]), -1)
+    pred = int(p[0].argmax())
+    aid = pred if answer is None else _answer_token(mt, answer, prompt)
+    scores = np.zeros((len(pos), L))
+    for l in range(L):
+        if ssm:  # a Mamba continues each restoration from position t with the corrupted run's state and conv window
+            for i, t in enumerate(pos):
+                r = resid[l][1:, t:].clone(); r[:, 0] = resid[l][0, t]
+                for j in range(l + 1, L):
+                    (parts, hs), blk = run[j], mt.model.backbone.layers[j]
+                    r = block_forward(blk, r, h0=hs[1:, t - 1] if t else None,
+                                      ctx=conv_context(parts.u[1:], t, blk.mixer.conv_kernel_size))
+                scores[i, l] = float(torch.softmax(st.logits_last(r), -1)[:, aid].mean())
+        else:  # a transformer runs all restorations at layer l in one batch: len(pos) copies of the corrupted rows
+            r = resid[l][1:].repeat(len(pos), 1, 1)
+            for i, t in enumerate(pos): r[i * S:(i + 1) * S, t] = resid[l][0, t]
+            q = torch.softmax(st.logits_last(st.run(r, l + 1)), -1)[:, aid]
+            scores[:, l] = q.view(len(pos), S).mean(1).cpu().numpy()
+    return dict(scores=scores, low=float(p[1:, aid].mean()), high=float(p[0, aid]), correct=pred == aid,
+                answer=mt.tokenizer.decode([aid]), positions=pos, subject_range=(b, e), n_tokens=T)
+
+
+def long_range_recovery(mt,  # `ModelAndTokenizer`
+                        prompts: Sequence[dict],  # long-range prompts (`world.long_range_prompts`): prompt, subject, object, n
+                        samples: int = 3,  # corrupted rows per prompt
+                        noise=3.0,  # k·σ, σ from the subjects of all the prompts (ROME's rule)
+                        ):
+    """Per prompt: is the answer right and, where it is, how much of p(answer) comes back when the early subject is corrupted and the
+    residual stream is restored at the last subject token or at the last token, at each layer (a pandas table; `subject_ie`
+    and `last_ie` hold the indirect effects p_restored − p_corrupt per layer). Prompts longer than a transformer's
+    learned positions are reported (`too_long`), not run."""
     import pandas as pd
     mt = as_mt(mt)
-    recs = [_rec(r) for r in records]
-    sigma = collect_embedding_std(mt, [s for _, s, _ in recs])
-    rows = []
-    for k in distances:
-        acc, pc, te = [], [], []
-        for p, s, a in recs:
-            q = insert_filler(p, s, k, filler)
-            ids = torch.tensor(mt.tokenizer(q)['input_ids'], device=mt.device)
-            aid = mt.tokenizer(' ' + str(a).strip(), add_special_tokens=False)['input_ids'][0]
-            b, e = find_subject_range(mt.tokenizer, q, s)
-            x = corrupt_embeddings(mt, ids, (b, e), as_corruption(noise), samples, sigma)
-            pr = torch.softmax(mt.model(inputs_embeds=x).logits[:, -1].float(), -1)
-            acc.append(float(pr[0].argmax() == aid)); pc.append(float(pr[0, aid])); te.append(float(pr[0, aid] - pr[1:, aid].mean()))
-        rows.append(dict(model=mt.name, distance=k, accuracy=np.mean(acc), p_answer=np.mean(pc), subject_effect=np.mean(te)))
+    if not len(prompts): raise ValueError("no prompts: pass world.long_range_prompts(...)")
+    lim, rows = position_limit(mt), []
+    sigma = collect_embedding_std(mt, sorted({q['subject'] for q in prompts}))
+    corr = dataclasses.replace(as_corruption(noise), sigma=sigma)
+    for q in prompts:
+        T = len(mt.tokenizer(q['prompt'])['input_ids'])
+        row = dict(model=mt.name, task=q.get('task', 'long_range'), n=q.get('n', 0), subject=q['subject'], tokens=T,
+                   too_long=lim is not None and T > lim)
+        if not row['too_long']:
+            aid = _answer_token(mt, q['object'], q['prompt'])
+            with torch.no_grad():
+                pr = torch.softmax(mt.model(input_ids=torch.tensor([mt.tokenizer(q['prompt'])['input_ids']], device=mt.device)).logits[0, -1].float(), -1)
+            row.update(correct=int(pr.argmax()) == aid, p_clean=float(pr[aid]))
+        if row.get('correct'):  # traced only where the model is right (ROME's rule)
+            b, e = find_subject_range(mt.tokenizer, q['prompt'], q['subject'])
+            r = restore_sites(mt, q['prompt'], q['subject'], [e - 1, T - 1], q['object'], samples, corr)
+            row.update(p_clean=r['high'], p_corrupt=r['low'], subject_end=e - 1,
+                       subject_ie=r['scores'][0] - r['low'], last_ie=r['scores'][-1] - r['low'])
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def distance_summary(table,  # from `long_range_recovery` (one or several models)
+                     ):
+    """Per model and distance: accuracy (prompts it can run), the subject's total effect p_clean − p_corrupt and, as shares
+    of it, the most that restoring the last subject token recovers (best layer) and the first layer at which restoring the
+    last token recovers half; over the prompts each model gets right (ROME's rule). A pandas table."""
+    import pandas as pd
+    out = []
+    for (m, n), g in table.groupby(['model', 'n'], sort=False):
+        run = g[~g.too_long]
+        row = dict(model=m, n=n, prompts=len(g), too_long=int(g.too_long.sum()), tokens=int(g.tokens.max()),
+                   accuracy=float(run.correct.mean()) if len(run) else float('nan'))
+        ok = run[run.correct.astype(bool)] if len(run) else run
+        if len(ok):
+            te = float((ok.p_clean - ok.p_corrupt).mean())
+            sub, last = np.mean(np.stack(ok.subject_ie.values), 0), np.mean(np.stack(ok.last_ie.values), 0)
+            share = (lambda v: v / te) if abs(te) > 1e-6 else (lambda v: v * np.nan)
+            L = len(sub)
+            half = np.flatnonzero(share(last) >= 0.5)
+            row.update(correct=len(ok), effect=te, subject_share=float(np.nanmax(share(sub))) if abs(te) > 1e-6 else float('nan'),
+                       subject_layer=int(np.argmax(sub)), subject_depth=float(depth_fraction(int(np.argmax(sub)), L)),
+                       arrival_layer=int(half[0]) if len(half) else None)
+        else: row.update(correct=0)
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+@torch.no_grad()
+def span_retention(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
+                   prompt: str,  # the prompt whose Δs are used
+                   start: int,  # the token after which the state is followed (e.g. the last subject token)
+                   stop: int | None = None,  # the token at which it is read (default: the last)
+                   ) -> list:  # per layer: 1-D array over state entries of ∏ Ā = exp(A·Σ Δ_j), j = start+1..stop
+    "From A and this prompt's Δs: the share of each state entry written by token `start` that is left after token `stop`."
+    mt = as_mt(mt)
+    if not is_ssm(mt): raise ValueError(f"the SSM state exists only in Mamba models; {mt.name} is {mt.arch.family}")
+    run, resid = _states_of(mt, prompt)
+    T = resid[0].shape[1]
+    stop = T - 1 if stop is None else stop
+    if not 0 <= start < stop < T: raise ValueError(f"need 0 ≤ start < stop < {T} (the prompt's tokens), got start={start}, stop={stop}")
+    return [torch.exp(parts.dt[0, start + 1:stop + 1, :, None].sum(0) * parts.A).flatten().cpu().numpy() for parts, _ in run]
 
 # %% ../nbs/04_analysis.ipynb #b1f6b7a1
 POSITIONS = ('last subject token', 'last token')
@@ -657,9 +805,8 @@ def collect_states(mt,  # `ModelAndTokenizer`
                    where: Sequence[str] = POSITIONS,  # token groups read ('last subject token', 'last token')
                    ) -> dict:  # ('resid' | 'h', group) -> [facts, layers, dim]
     "The residual stream after every layer (and, for Mamba, the SSM state h) at the last subject token and the last token of every fact."
-    from mamba_mediation.trace import _Stack
     mt = as_mt(mt)
-    ssm, st = is_ssm(mt), _Stack(mt.model)
+    ssm, st = is_ssm(mt), LayerStack(mt.model)
     out = {}
     for r in records:
         p, s, _ = _rec(r)
@@ -751,13 +898,12 @@ def trajectories(mt,  # `ModelAndTokenizer`
                  layer: int,  # the layer whose output (residual stream) is followed along the prompt
                  samples: int = 3, noise=3.0) -> dict:
     "The residual stream after `layer` along the prompt, clean and corrupted, in the clean+corrupted PCA plane: 'clean' [T, 2], 'corrupt' [samples, T, 2]."
-    from mamba_mediation.trace import _Stack
     mt = as_mt(mt)
     ids = mt.tokenizer(prompt)['input_ids']
     b, e = find_subject_range(mt.tokenizer, prompt, subject)
     sigma = collect_embedding_std(mt, [subject])
     x = corrupt_embeddings(mt, torch.tensor(ids, device=mt.device), (b, e), as_corruption(noise), samples, sigma)
-    st = _Stack(mt.model)
+    st = LayerStack(mt.model)
     h = st.run(st.prelude(x), 0, layer + 1).float().cpu().numpy()  # [1+S, T, d]
     Z, ev = pca_2d(h.reshape(-1, h.shape[-1]))
     Z = Z.reshape(h.shape[0], h.shape[1], 2)
