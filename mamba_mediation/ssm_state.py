@@ -117,6 +117,12 @@ def block_forward(block,  # a `MambaBlock` / `Mamba2Block`
     return _resid(block, r) + _gate_out(block.mixer, y, parts.z), parts, y, hs
 
 # %% ../nbs/03_ssm_state.ipynb #d1b1c67a
+def _ctx_at(u, p, d):
+    "the d-1 conv inputs before position p, zero padded at the start: u [N,T,K] -> [N,d-1,K]"
+    lo = p - (d - 1)
+    w = u[:, max(lo, 0):p]
+    return torch.cat([u.new_zeros(u.shape[0], -lo, u.shape[2]), w], 1) if lo < 0 else w
+
 def conv_context(u: torch.Tensor,  # [N, T, K] conv inputs of a layer (`SSMParts.u`)
                  position: int,  # the first position of the continuation, 0..T
                  kernel: int,  # the conv kernel size d (`mixer.conv_kernel_size`)
@@ -365,12 +371,6 @@ def _linear_outputs(parts, y, hs, h_new, y_new, ts=None):
         dh[:k] = dh[:k] * dA[None, :, s]  # = (prod_{j=t+1..s} Ā_j)(h'_t - h_t) for every t < s
         Y[:k, :, s] += (dh[:k] * C[None, :, s, :, None, :]).sum(-1)
     return Y
-
-def _ctx_at(u, p, d):
-    "the d-1 conv inputs before position p, zero padded at the start: u [N,T,K] -> [N,d-1,K]"
-    lo = p - (d - 1)
-    w = u[:, max(lo, 0):p]
-    return torch.cat([u.new_zeros(u.shape[0], -lo, u.shape[2]), w], 1) if lo < 0 else w
 
 def _h_at(hs, p):
     "the state before position p (zeros for p = 0): hs [N,T,H,P,n] -> [N,H,P,n]"
