@@ -60,11 +60,17 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument('--model', default=None, help='toy-mamba (default), toy-gpt2, a local folder or a hub id')
     q.add_argument('-k', type=int, default=5, help='how many tokens to show (default 5)')
     q.add_argument('--device', default=None, help='cpu, cuda or cuda:N (default: cuda if available)')
-    r = sub.add_parser('train-toy', help='retrain the toy Mamba and GPT-2 from scratch')
+    r = sub.add_parser('train-toy', help='retrain the toy Mamba and GPT-2 (or the size ladder) from scratch')
     r.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
     r.add_argument('--out', default=None, help='folder for the models (default: the package models folder)')
-    r.add_argument('--tasks', action='store_true',
-                   help='also train on the long-range, in-context and two-hop mixture (world.task_mixture)')
+    r.add_argument('--facts-only', action='store_true',
+                   help='single facts only, without the long-range, in-context and two-hop mixture (world.task_mixture)')
+    r.add_argument('--ladder', nargs='?', const='shipped', default=None, metavar='NAMES',
+                   help="train the size ladder instead of the pair: its shipped rungs (2 and 4 layers), or the "
+                        "comma-separated names given (e.g. toy-mamba-16l; 'all' for every rung)")
+    r.add_argument('--jobs', type=int, default=2,
+                   help='models trained at once, each in its own process on one thread (default 2; the result does '
+                        'not depend on it)')
     r.add_argument('--world', default=None,
                    help='a world folder (relations.json, facts.tsv, ...) instead of the shipped world')
     from mamba_mediation.runs import add_cli_parsers  # `run` and `report`: whole fact sets (07_runs)
@@ -190,8 +196,19 @@ def _run(args) -> int:
                 (out / '.write-test').touch(); (out / '.write-test').unlink()
             except OSError as e: raise ValueError(f"cannot write the models into {out} ({e.strerror})") from None
         from mamba_mediation import world
+        if args.jobs < 1: raise ValueError(f'--jobs must be at least 1, got {args.jobs}')
         w = {'world': world.load_world(args.world)} if args.world else {}  # a bad world folder: an error now
-        metrics = world.train_toy_models(out_dir=args.out, seed=args.seed, progress=True, mixture=args.tasks, **w)
+        common = dict(out_dir=args.out, seed=args.seed, progress=True, mixture=not args.facts_only, jobs=args.jobs,
+                      threads=1, **w)
+        if args.ladder is None: metrics = world.train_toy_models(**common)
+        else:
+            names = {'shipped': list(world.SHIPPED_LADDER), 'all': list(world.LADDER)}.get(
+                args.ladder, [n.strip() for n in args.ladder.split(',') if n.strip()])
+            unknown = [n for n in names if n not in world.LADDER]
+            if unknown or not names:
+                raise ValueError(f'--ladder: unknown models {unknown}; the ladder has {", ".join(world.LADDER)}')
+            if args.out is None: common['out_dir'] = world.MODELS_DIR       # like the pair: into the package
+            metrics = world.train_ladder(names, **common)
         print(json.dumps(metrics, indent=2, default=str))
     return 0
 

@@ -321,12 +321,14 @@ def _fetch(name: str, tokenizer_only: bool = False) -> str:
 
 # %% ../nbs/00_load.ipynb #c6d6dc40
 MODELS_DIR = Path(__file__).parent / 'models' if '__file__' in globals() else Path('../mamba_mediation/models')
-TOY_MODELS = {'toy-mamba': 'toy-mamba', 'toy-gpt2': 'toy-gpt2'}
+TOY_MODELS = {'toy-mamba': 'toy-mamba', 'toy-gpt2': 'toy-gpt2',      # name -> folder in the package's models
+              **{f'toy-{k}-{n}l': f'toy-{k}-{n}l' for k in ('mamba', 'gpt2') for n in (2, 4)},  # the size ladder's
+              'toy-mamba-8l': 'toy-mamba', 'toy-gpt2-8l': 'toy-gpt2'}  # shipped rungs; its 8-layer rung is the pair
 DEFAULT_MODEL = 'toy-mamba'
 
 
 def toy_model_path(name: str = DEFAULT_MODEL) -> Path:
-    "Folder of a shipped toy model (`'toy-mamba'` or `'toy-gpt2'`)."
+    "Folder of a shipped toy model (`'toy-mamba'`, `'toy-gpt2'`, or a shipped rung of the size ladder)."
     if name not in TOY_MODELS:
         raise ValueError(f'Unknown toy model {name!r}; the package ships {list(TOY_MODELS)}.')
     return (MODELS_DIR / TOY_MODELS[name]).resolve()
@@ -513,8 +515,9 @@ def load_model(name_or_path=None,  # None (toy Mamba), 'toy-gpt2', a ladder mode
                                             f'with `from mamba_mediation.world import train_ladder; '
                                             f'train_ladder([{name!r}])`.')
         if name in TOY_MODELS and not _toy_available(name):
+            how = 'mamba-mediation train-toy' + ('' if TOY_MODELS[name] in ('toy-mamba', 'toy-gpt2') else ' --ladder')
             raise FileNotFoundError(f'The toy model {name!r} is not in this installation ({folder}); rebuild it with '
-                                    '`mamba-mediation train-toy`.')
+                                    f'`{how}`.')
         if not folder.is_dir():
             if folder.exists() or name.startswith(('.', '/', '~')) or name.count('/') != 1:
                 raise FileNotFoundError(f'{name!r} is neither a folder nor a hub id of the form "owner/name".')
