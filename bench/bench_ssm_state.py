@@ -77,21 +77,21 @@ def main(argv=None):
         x = corrupt_embeddings(mt, input_ids, (b, e), Corruption(k=3.0), a.samples, sigma).to(dtype)
         with torch.no_grad(): ans = int(mt.model(inputs_embeds=x[:1]).logits[0, -1].argmax())
         fast_state_trace(mt.model, x[:, :3], ans, a.kind, layers=[0])  # warm-up
-        _reset(a.device); t0 = time.perf_counter()
+        _reset(a.device); t0, c0 = time.perf_counter(), time.process_time()
         fast = fast_state_trace(mt.model, x, ans, a.kind); _sync(a.device)
-        tf = time.perf_counter() - t0
+        tf, cf = time.perf_counter() - t0, time.process_time() - c0
         mem_f, mib_f = _peak(a.device), _peak_mib(a.device)
-        tr, err, mem_r, mib_r = float('nan'), float('nan'), '-', None
+        tr, err, mem_r, mib_r, cr = float('nan'), float('nan'), '-', None, None
         if not a.skip_reference:
-            _reset(a.device); t0 = time.perf_counter()
+            _reset(a.device); t0, c0 = time.perf_counter(), time.process_time()
             ref = reference_state_trace(mt.model, x, ans, a.kind); _sync(a.device)
-            tr = time.perf_counter() - t0
+            tr, cr = time.perf_counter() - t0, time.process_time() - c0
             mem_r, mib_r = _peak(a.device), _peak_mib(a.device)
             err = (ref - fast).abs().max().item()
         rows.append((mt.name if name == 'toy' else f"random {SHAPES[name]}", mt.arch.n_layer, len(ids), a.samples, tr, tf, tr / tf, err, mem_r, mem_f))
         records.append(dict(model=f"{mt.name} (shipped)" if name == 'toy' else f"random weights, {SHAPES[name]} shape",
                             layers=mt.arch.n_layer, tokens=len(ids), samples=a.samples, reference_s=tr, fast_s=tf,
-                            ratio=tr / tf, max_abs_diff=err, peak_mib_reference=mib_r, peak_mib_fast=mib_f,
+                            ratio=tr / tf, reference_cpu_s=cr, fast_cpu_s=cf, max_abs_diff=err, peak_mib_reference=mib_r, peak_mib_fast=mib_f,
                             peak_memory='CUDA max_memory_allocated' if a.device.startswith('cuda') else 'process peak RSS'))
         print(f"  {rows[-1][0]}: reference {tr:.1f}s, fast {tf:.1f}s, ratio {tr / tf:.1f}x, max |diff| {err:.1e}", flush=True)
         del mt
