@@ -403,7 +403,8 @@ def ladder_sites(models: dict,  # rung name -> `ModelAndTokenizer` (any mix of a
                  samples: int = 3,  # corrupted rows per trace
                  kind=None,  # the kind averaged (default: the residual stream)
                  ) -> tuple:  # (a pandas table, one row per model; rung name -> `AIEResult`)
-    "Where the AIE peaks at the last subject token and at the last token, as a layer and a fraction of depth, for each model."
+    """For each model: the layer (and fraction of depth) where the AIE peaks at the last subject token, and the first layer at which it
+    reaches half its maximum at the last token (where the answer arrives there; its maximum is at the top by construction)."""
     import pandas as pd
     if not models: raise ValueError("no models: pass {name: load_model(name)} for the rungs of the ladder")
     rows, aies = [], {}
@@ -412,25 +413,28 @@ def ladder_sites(models: dict,  # rung name -> `ModelAndTokenizer` (any mix of a
         known = spread(known_records(mt, records), n_facts)
         if not known: raise ValueError(f"{name} gets none of the {len(records)} facts right: nothing to average")
         a = aies[name] = kind_aie(mt, known, kind, samples=samples)
-        s = two_sites(a)
-        rows.append(dict(model=name, arch=ARCH_NAMES.get(mt.arch.family, mt.arch.family), n_layer=mt.arch.n_layer, facts=a.n_used,
-                         **{f"{k}_{f}": (s[k] or {}).get(f, np.nan) for k in ('subject', 'last') for f in ('layer', 'depth', 'aie')}))
+        s, L = two_sites(a)['subject'] or {}, mt.arch.n_layer
+        last = a.mean[a.groups.index('last token')]
+        arrive = int(np.argmax(last >= 0.5 * np.nanmax(last)))
+        rows.append(dict(model=name, arch=ARCH_NAMES.get(mt.arch.family, mt.arch.family), n_layer=L, facts=a.n_used,
+                         subject_layer=s.get('layer', np.nan), subject_depth=s.get('depth', np.nan), subject_aie=s.get('aie', np.nan),
+                         arrival_layer=arrive, arrival_depth=float(depth_fraction(arrive, L)), last_aie=float(np.nanmax(last))))
     return pd.DataFrame(rows), aies
 
 
 def plot_ladder(table,  # from `ladder_sites`
                 ax=None):
-    "The depth fraction of the two peaks against the number of layers, one colour per architecture; returns the axes."
+    "The depth fractions of the subject peak and of the arrival at the last token against the number of layers, per architecture; returns the axes."
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(6.5, 3.6), dpi=90)
     colors = ['#3182bd', '#de2d26', '#31a354', '#756bb1', '#636363']
     for c, (arch, d) in zip(colors, table.groupby('arch', sort=False)):
         d = d.sort_values('n_layer')
         ax.plot(d.n_layer, d.subject_depth, '-o', color=c, label=f"{arch}: last subject token")
-        ax.plot(d.n_layer, d.last_depth, '--s', color=c, label=f"{arch}: last token")
+        ax.plot(d.n_layer, d.arrival_depth, '--s', color=c, label=f"{arch}: last token, first layer at half its maximum")
     ax.set_xscale('log', base=2); ax.set_xticks(sorted(table.n_layer.unique())); ax.set_xticklabels(sorted(table.n_layer.unique()))
-    ax.set_ylim(0, 1); ax.set_xlabel('layers'); ax.set_ylabel('depth fraction of the AIE peak')
-    ax.set_title('where the residual stream matters most, across the ladder', fontsize=10); ax.legend(fontsize=7)
+    ax.set_ylim(0, 1); ax.set_xlabel('layers'); ax.set_ylabel('depth fraction')
+    ax.set_title('residual-stream AIE: the subject peak and the arrival at the last token', fontsize=10); ax.legend(fontsize=7)
     return ax
 
 # %% ../nbs/04_analysis.ipynb #408f6c58
