@@ -426,9 +426,10 @@ def plot_ladder(table,  # from `ladder_sites`
                 ax=None):
     "The depth fractions of the subject peak and of the arrival at the last token against the number of layers, per architecture; returns the axes."
     import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(6.5, 3.6), dpi=90)
-    colors = ['#3182bd', '#de2d26', '#31a354', '#756bb1', '#636363']
-    for c, (arch, d) in zip(colors, table.groupby('arch', sort=False)):
+    if ax is None: _, ax = plt.subplots(figsize=(6.5, 3.6), dpi=90, layout='constrained')
+    colors, fixed = ['#31a354', '#756bb1', '#636363', '#fd8d3c'], {'Mamba': '#3182bd', 'GPT-2': '#de2d26'}
+    for i, (arch, d) in enumerate(table.groupby('arch', sort=False)):
+        c = fixed.get(arch, colors[i % len(colors)])
         d = d.sort_values('n_layer')
         ax.plot(d.n_layer, d.subject_depth, '-o', color=c, label=f"{arch}: last subject token")
         ax.plot(d.n_layer, d.arrival_depth, '--s', color=c, label=f"{arch}: last token, first layer at half its maximum")
