@@ -77,7 +77,7 @@ def make_inputs(tokenizer,  # a Hugging Face tokenizer
                 prompts: Sequence[str],  # prompts (left-padded to the same length)
                 device='cpu',  # device of the returned tensors
                 ) -> dict:  # `input_ids` and `attention_mask`, [batch, tokens]
-    "Tokenize `prompts` (with the tokenizer's special tokens, e.g. BOS) into a left-padded batch (ROME's `make_inputs`)."
+    "Tokenize the prompts (with the tokenizer's special tokens, e.g. BOS) into a left-padded batch (ROME's `make_inputs`)."
     if isinstance(prompts, str): prompts = [prompts]
     ids = [tokenizer(p)['input_ids'] for p in prompts]
     if any(len(x) == 0 for x in ids): raise ValueError("empty prompt: give the model at least one token")
