@@ -346,7 +346,7 @@ def run_fact_averages(mt,  # `ModelAndTokenizer`
                       kinds: Sequence | None = None,  # default: `AVERAGE_KINDS`
                       samples: int = 10,  # corrupted rows per trace
                       max_facts: int | None = None,  # an even spread of at most this many known facts (None: all of them)
-                      state_facts: int | None = 200,  # an even spread of this many for the (slower) SSM-state kinds and the selection correlation (None: all)
+                      state_facts: int | None = None,  # an even spread of this many for the (slower) SSM-state kinds and the selection correlation (None: all)
                       save: bool = True,
                       ) -> tuple:  # (kind -> `AIEResult`, extra arrays, metadata)
     "AIE of every kind over every fact the model gets right (state kinds: an even spread of `state_facts`, or all of them with None), plus the selection–effect correlation; saved to a small file."

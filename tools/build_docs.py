@@ -286,7 +286,8 @@ SCAN = [('raw Markdown link', re.compile(r'\]\('), 'page'),
         ('$$ not typeset', re.compile(r'\$\$'), 'page'),
         ('warning in an output', re.compile(r'\b\w*Warning\b(?=:)|\bwarn\('), 'outputs'),
         ('traceback', re.compile(r'Traceback|Error in notebook'), 'outputs'),
-        ('NaN in an output', re.compile(r'(?<![\w.])nan(?![\w(])', re.I), 'outputs'),
+        # a NaN printed as a result; not one that an error message quotes back from a bad input ("error: ... got nan")
+        ('NaN in an output', re.compile(r'^(?!.*\berror:).*?(?<![\w.])nan(?![\w(])', re.I | re.M), 'outputs'),
         ('CDN or remote script/style', re.compile(r'<(?:script|link)\b[^>]*(?:src|href)="https?://[^"]*"|@import url\(https?:'),
          'source')]
 OUTPUT = re.compile(r'<div class="cell-output cell-output-(?:stdout|stderr|error|display)[^"]*">(?:(?!</div>).)*</div>', re.S)
@@ -329,7 +330,9 @@ def check_site(site: Path) -> list[str]:
 
 def unlink_missing(site: Path) -> list[str]:
     """A doc link to an anchor that no page has (nbdev links a private name such as `_stack` that has no `show_doc`)
-    becomes plain code; returns what was unlinked, for the report."""
+    becomes plain code; returns what was unlinked, for the report. A private name that has a `show_doc` keeps its link:
+    the page's heading anchor drops the leading underscores (`#_stack` is the heading `#stack`), so the link is pointed
+    there."""
     pages = {p: p.read_text() for p in _pages(site)}
     ids = {p.name: set(re.findall(r'\bid="([^"]+)"', t)) for p, t in pages.items()}
     gone = []
@@ -337,6 +340,8 @@ def unlink_missing(site: Path) -> list[str]:
         def fix(m):
             path, _, frag = html.unescape(m.group(1)).partition('#')
             target = path or p.name
+            if frag and target in ids and frag not in ids[target] and frag.lstrip('_') in ids[target]:
+                return f'<a href="{html.escape(path)}#{frag.lstrip("_")}">{m.group(2)}</a>'
             if frag and target in ids and frag not in ids[target]:
                 gone.append(f'{p.name}: doc link to a missing anchor {m.group(1)} unlinked (no show_doc for it)')
                 return m.group(2)

@@ -77,17 +77,20 @@ def test_scan_and_unlink():
     with tempfile.TemporaryDirectory() as d:
         site = Path(d)
         (site / 'a.html').write_text(page('<h3 id="f">f</h3><a href="#f"><code>f</code></a> <a href="#_g"><code>_g</code></a>'
+                                          '<h3 id="h">_h</h3><a href="#_h"><code>_h</code></a>'
                                           '<div class="cell-output cell-output-stdout"><pre><code>mean p = nan\n'
-                                          'x.py:1: UserWarning: careful</code></pre></div><p>text [x](y.html)</p>'
+                                          'x.py:1: UserWarning: careful\nmamba-mediation trace: error: k must be finite, got nan</code></pre></div><p>text [x](y.html)</p>'
                                           '<a href="b.html">b</a><a href="a.html#nope">n</a>'))
         gone = bd.unlink_missing(site)
         test_eq(len(gone), 1)
         text = (site / 'a.html').read_text()
         assert '<a href="#f"><code>f</code></a>' in text and ' <code>_g</code>' in text
+        assert '<a href="#h"><code>_h</code></a>' in text  # a private name with a show_doc: its heading's anchor
         found = '\n'.join(bd.check_site(site))
         for what in ('NaN in an output', 'warning in an output', 'raw Markdown link', 'missing page: b.html',
                      'missing anchor: a.html#nope'):
             assert what in found, (what, found)
+        assert 'NaN in an output x1' in found, found  # the result, not the error message that quotes the bad input
 
 
 def test_progress_bars_as_a_terminal_shows_them():
