@@ -493,8 +493,14 @@ def _train_many(specs, out, seed, mixture, jobs, **kw) -> dict:
     if jobs == 1 or len(todo) == 1: return dict(map(_train_one, todo))
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
-    with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=mp.get_context('spawn')) as ex:
-        return dict(ex.map(_train_one, todo))
+    from concurrent.futures.process import BrokenProcessPool
+    try:
+        with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=mp.get_context('spawn')) as ex:
+            return dict(ex.map(_train_one, todo))
+    except BrokenProcessPool as e:  # most often: called at the top level of a script, which each spawned worker re-runs
+        raise RuntimeError(f"a training process stopped before it finished (jobs={jobs}). The workers start with 'spawn', "
+                           "which re-imports the calling script: from a script, put the call under "
+                           "`if __name__ == '__main__':`, or use jobs=1; otherwise a worker may have run out of memory") from e
 
 # %% ../nbs/05_world.ipynb #c8b45a95
 def _n_tokens(text: str) -> int:
