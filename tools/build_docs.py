@@ -340,9 +340,9 @@ def unlink_missing(site: Path) -> list[str]:
         def fix(m):
             path, _, frag = html.unescape(m.group(1)).partition('#')
             target = path or p.name
-            if frag and target in ids and frag not in ids[target] and frag.lstrip('_') in ids[target]:
-                return f'<a href="{html.escape(path)}#{frag.lstrip("_")}">{m.group(2)}</a>'
             if frag and target in ids and frag not in ids[target]:
+                if frag.lstrip('_') in ids[target]:  # a private name with a show_doc: its heading's anchor
+                    return m.group(0).replace(f'#{frag}"', f'#{frag.lstrip("_")}"', 1)
                 gone.append(f'{p.name}: doc link to a missing anchor {m.group(1)} unlinked (no show_doc for it)')
                 return m.group(2)
             return m.group(0)
