@@ -23,6 +23,9 @@ cannot be processed or run is reported (`FAIL name: cell N: error`, and again at
 page names the error when nbdev cannot process it); the exit status is then 1. `--strict` also fails on the scan's
 findings.
 
+A notebook that `tools/run_nbs.py` (the CI's test step) has just tested is not run again: its outputs are taken from
+that test run when they were made from the same content (`content_key`: the notebook, the library, its data).
+
 Usage (from the repository root): `python tools/build_docs.py [--no-exec] [--render-only] [--strict]`
 (`--render-only` re-renders and re-finishes the pages of the last build's `_proc/`, without processing or running
 anything). Screenshots of every page in headless Chromium, and what a reader would see wrong:
@@ -139,6 +142,39 @@ def _terminal_outputs(outputs: list) -> list:
             text = ''.join(o['text']) if isinstance(o['text'], list) else o['text']
             o['text'] = as_terminal(text)
     return outputs
+
+
+def content_key(src: Path) -> str:
+    """What a notebook's outputs are made from: the notebook, the library with its models and data, the notebooks' data
+    and the benchmark results that pages read, and the torch version (a hash)."""
+    import torch
+    h = hashlib.sha256(f'torch {torch.__version__}\n'.encode())
+    files = [Path(src)] + sorted(f for d in ('mamba_mediation', 'nbs/data', 'bench') for f in (root / d).rglob('*')
+                                 if f.is_file() and '__pycache__' not in f.parts)
+    files += sorted(f for f in (root / 'nbs').glob('*') if f.is_file() and f.suffix != '.ipynb')
+    for f in files:
+        h.update(str(Path(f).resolve().relative_to(root)).encode() + b'\0' + Path(f).read_bytes() + b'\0')
+    return h.hexdigest()
+
+
+def from_test_run(src: Path, proc_nb: Path) -> bool:
+    """Fill the processed page `proc_nb` with the outputs that `tools/run_nbs.py` kept from the test run of `src`, if that
+    run was of the same content (`content_key`); False (nothing done) otherwise."""
+    kept = root / '_proc_exec' / (src.stem + '.json')
+    if not kept.exists():
+        return False
+    run = json.loads(kept.read_text())
+    if run.get('key') != content_key(src):
+        print(f'note {src.name}: the outputs kept by the test run are of other content; running it again', flush=True)
+        return False
+    page = read_nb(proc_nb)
+    for cell in page.cells:
+        out = run['cells'].get(cell.get('id'))
+        if cell.cell_type == 'code' and out is not None and not cell.get('outputs'):
+            cell['outputs'], cell['execution_count'] = out['outputs'], out['execution_count']
+    write_nb(page, proc_nb)
+    print(f'ok   {src.name} (outputs of the test run)', flush=True)
+    return True
 
 
 def execute(src: Path, proc_nb: Path) -> str | None:
@@ -399,7 +435,7 @@ def main():
         failed = process(proc)  # what `nbdev_proc_nbs` does, without its attempt to install Quarto
         if '--no-exec' not in sys.argv:
             for nb in sorted(proc.glob('*.ipynb')):
-                if nb.name not in failed:
+                if nb.name not in failed and not from_test_run(Path(cfg.nbs_path) / nb.name, nb):
                     err = execute(Path(cfg.nbs_path) / nb.name, nb)
                     if err:
                         failed[nb.name] = err

@@ -111,6 +111,40 @@ def test_stdout_kept_with_semicolon():
     test_eq(''.join(nb.cells[0].outputs[0]['text']), 'shown\n')
 
 
+def test_outputs_from_the_test_run():
+    "A notebook tested by tools/run_nbs.py is not run again by the docs build, unless its content changed since."
+    import json, shutil, subprocess
+    from execnb.nbio import mk_cell, new_nb, read_nb, write_nb
+    nbs = bd.root / 'nbs'
+    src = nbs / '_tmp_reuse_check.ipynb'
+    kept = bd.root / '_proc_exec' / (src.stem + '.json')
+    try:
+        nb = new_nb([mk_cell("print('from the test run')"), mk_cell('1 + 1'), mk_cell('#| hide\nassert 2 + 2 == 4')])
+        write_nb(nb, src)
+        r = subprocess.run([sys.executable, str(bd.root / 'tools' / 'run_nbs.py'), str(src)], capture_output=True, text=True)
+        test_eq(r.returncode, 0)
+        assert r.stdout.splitlines()[-1] == '1 passed, 0 failed', r.stdout
+        with tempfile.TemporaryDirectory() as d:
+            page = Path(d) / src.name
+            shutil.copy(src, page)
+            assert bd.from_test_run(src, page)
+            cells = read_nb(page).cells
+            test_eq(''.join(cells[0].outputs[0]['text']), 'from the test run\n')
+            test_eq(''.join(cells[1].outputs[0]['data']['text/plain']), '2')
+            src.write_text(src.read_text().replace('1 + 1', '1 + 2'))  # changed since the test run: not reused
+            shutil.copy(src, page)
+            assert not bd.from_test_run(src, page)
+            assert not read_nb(page).cells[1].get('outputs')
+        src.write_text(src.read_text().replace('2 + 2 == 4', '2 + 2 == 5'))  # a failing test keeps nothing
+        r = subprocess.run([sys.executable, str(bd.root / 'tools' / 'run_nbs.py'), str(src)], capture_output=True, text=True)
+        test_eq(r.returncode, 1)
+        assert r.stdout.splitlines()[-1] == '0 passed, 1 failed', r.stdout
+        assert not kept.exists()
+    finally:
+        src.unlink(missing_ok=True)
+        kept.unlink(missing_ok=True)
+
+
 if __name__ == '__main__':
     tests = [v for k, v in list(globals().items()) if k.startswith('test_') and callable(v) and k != 'test_eq']
     failed = 0
