@@ -399,14 +399,48 @@ def _pages(site: Path) -> list:
     return [p for p in sorted(site.glob('*.html')) if 'name="sd-redirect"' not in p.read_text()[:300]]
 
 
+TEX_SYMBOLS = {
+    'alpha': 'α', 'beta': 'β', 'gamma': 'γ', 'delta': 'δ', 'epsilon': 'ε', 'varepsilon': 'ε', 'zeta': 'ζ', 'eta': 'η',
+    'theta': 'θ', 'kappa': 'κ', 'lambda': 'λ', 'mu': 'μ', 'nu': 'ν', 'xi': 'ξ', 'pi': 'π', 'rho': 'ρ', 'sigma': 'σ',
+    'tau': 'τ', 'phi': 'φ', 'varphi': 'φ', 'chi': 'χ', 'psi': 'ψ', 'omega': 'ω', 'Gamma': 'Γ', 'Delta': 'Δ',
+    'Theta': 'Θ', 'Lambda': 'Λ', 'Sigma': 'Σ', 'Phi': 'Φ', 'Psi': 'Ψ', 'Omega': 'Ω', 'in': '∈', 'notin': '∉',
+    'times': '×', 'odot': '⊙', 'otimes': '⊗', 'cdot': '·', 'cdots': '⋯', 'ldots': '…', 'dots': '…', 'le': '≤',
+    'leq': '≤', 'ge': '≥', 'geq': '≥', 'neq': '≠', 'ne': '≠', 'approx': '≈', 'sim': '~', 'to': '→', 'rightarrow': '→',
+    'leftarrow': '←', 'mapsto': '↦', 'sum': 'Σ', 'prod': 'Π', 'infty': '∞', 'top': 'ᵀ', 'ell': 'ℓ', 'mid': '|',
+    'partial': '∂', 'nabla': '∇', 'sqrt': '√', 'pm': '±', 'quad': ' ', 'qquad': ' ', 'left': '', 'right': '',
+    'big': '', 'Big': '', 'exp': 'exp', 'log': 'log', 'max': 'max', 'min': 'min', 'arg': 'arg', 'lVert': '‖',
+    'rVert': '‖', 'Vert': '‖', 'lvert': '|', 'rvert': '|', 'langle': '⟨', 'rangle': '⟩'}
+TEX_WRAPPERS = r'text|textrm|mathrm|operatorname|mathbf|boldsymbol|mathit|mathcal|hat|tilde|bar|overline|vec'
+
+
+def search_text(text: str) -> str:
+    """Search snippets as a reader types and reads them: the page's TeX (which the index keeps as source, without its
+    delimiters) turned into plain symbols — `\\Delta_t \\in \\mathbb{R}^{D}` reads `Δ_t ∈ ℝ^D`. Only known commands
+    are replaced, so code that shows a backslash (`'\\U0001F5FC'`) stays as it is."""
+    for _ in range(3):  # nested wrappers: \text{\mathrm{x}}
+        text = re.sub(r'\\(?:' + TEX_WRAPPERS + r')\{([^{}]*)\}', r'\1', text)
+    text = re.sub(r'\\mathbb\{R\}', 'ℝ', text)
+    text = re.sub(r'\\mathbb\{([A-Z])\}', r'\1', text)
+    text = re.sub(r'\\t?frac\{([^{}]*)\}\{([^{}]*)\}', r'(\1)/(\2)', text)
+    text = re.sub(r'\\([_%&#$])', r'\1', text)
+    text = re.sub(r'\\[,;:! ]', ' ', text)
+    text = re.sub(r'\\([A-Za-z]+)(?![A-Za-z])', lambda m: TEX_SYMBOLS.get(m.group(1), m.group(0)), text)
+    return re.sub(r'([_^])\{([^{}]*)\}', r'\1\2', text)
+
+
 def finish_site(site: Path, proc: Path) -> list[str]:
     """Finish every page of the built `site` (see the module's docstring) and return the scan's findings. Each page also
     answers at the name Quarto gives it (`load.html`, a redirect to `00_load.html` keeping the anchor), so that links to
     the published site's pages work on this one."""
     names = page_names(proc)
     search = site / 'search.json'
-    if search.exists():  # the search index shows text: a doc link left as Markdown shows as its name
-        search.write_text(re.sub(r'\[`([^`\]]+)`\]\([^()\s]+\)', r'`\1`', search.read_text()))
+    if search.exists():  # the search index shows text: a doc link left as Markdown shows as its name, TeX as symbols
+        entries = json.loads(search.read_text())
+        for e in entries:
+            for k in ('title', 'section', 'text'):
+                if isinstance(e.get(k), str):
+                    e[k] = search_text(re.sub(r'\[`([^`\]]+)`\]\([^()\s]+\)', r'`\1`', e[k]))
+        search.write_text(json.dumps(entries, ensure_ascii=False))
     mathjax, sizes = copy_assets(site), figure_sizes(proc)
     for quarto, ours in names.items():
         if quarto != ours and not (site / quarto).exists() and (site / ours).exists():

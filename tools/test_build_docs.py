@@ -93,6 +93,13 @@ def test_scan_and_unlink():
         assert 'NaN in an output x1' in found, found  # the result, not the error message that quotes the bad input
 
 
+def test_search_snippets_without_tex():
+    tex = r'step sizes \Delta_t \in \mathbb{R}^{D}, x, z = \text{in\_proj}(h); \tfrac{1}{2}\,\lVert a \odot b\rVert'
+    test_eq(bd.search_text(tex), 'step sizes Δ_t ∈ ℝ^D, x, z = in_proj(h); (1)/(2) ‖ a ⊙ b‖')
+    code = r"""p = 'The Eiffel Tower \U0001F5FC is'; '\n'.join(x); path = 'C:\index'"""
+    test_eq(bd.search_text(code), code)  # a backslash that is not a TeX command stays
+
+
 def test_progress_bars_as_a_terminal_shows_them():
     bar = '\rrun:   0%|  | 0/4 [00:00<?]\rrun:  50%|# | 2/4 [00:01<00:01]\rrun: 100%|##| 4/4 [00:02<00:00]\n'
     test_eq(bd.as_terminal(bar), 'run: 100%|##| 4/4 [00:02<00:00]\n')
