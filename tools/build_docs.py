@@ -364,6 +364,20 @@ def check_site(site: Path) -> list[str]:
     return out
 
 
+def _text(fragment: str) -> str:
+    return re.sub(r'\s+', ' ', html.unescape(re.sub(r'<[^>]+>', '', fragment))).strip()
+
+
+def code_share(text: str) -> float:
+    """The share of a page's visible characters that are code cells' source (`pre.cell-code`, what a reader scrolls past
+    to read the chapter), against all the text of its main column; signatures and outputs count as text."""
+    main = re.search(r'<main\b.*?</main>', _visible(text), re.S)
+    main = main.group(0) if main else _visible(text)
+    code = sum(len(_text(m)) for m in re.findall(r'<pre class="sourceCode[^"]*\bcell-code\b[^"]*">.*?</pre>', main, re.S))
+    total = len(_text(main))
+    return code / total if total else 0.0
+
+
 def unlink_missing(site: Path) -> list[str]:
     """A doc link to an anchor that no page has (nbdev links a private name such as `_stack` that has no `show_doc`)
     becomes plain code; returns what was unlinked, for the report. A private name that has a `show_doc` keeps its link:
@@ -482,6 +496,8 @@ def main():
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(proc / '_docs', out)
     findings = finish_site(out, proc)
+    shares = {p.stem: code_share(p.read_text()) for p in _pages(out)}
+    print('code share of each page (cell source / all text): ' + ', '.join(f'{k} {v:.0%}' for k, v in shares.items()))
     for f in findings:
         print(f'check: {f}')
     for name, err in failed.items():

@@ -100,6 +100,14 @@ def test_search_snippets_without_tex():
     test_eq(bd.search_text(code), code)  # a backslash that is not a TeX command stays
 
 
+def test_code_share():
+    cell = '<div class="sourceCode"><pre class="sourceCode python code-with-copy cell-code"><code>x = 1 + 2</code></pre></div>'
+    sig = '<div class="sourceCode"><pre class="sourceCode python code-with-copy"><code>def f(a)</code></pre></div>'
+    text = page(f'<main class="content"><p>0123456789</p>{cell}{sig}</main>')
+    test_eq(round(bd.code_share(text), 3), round(len('x = 1 + 2') / len('0123456789x = 1 + 2def f(a)'), 3))
+    test_eq(bd.code_share(page('<main><p>prose only</p></main>')), 0.0)
+
+
 def test_progress_bars_as_a_terminal_shows_them():
     bar = '\rrun:   0%|  | 0/4 [00:00<?]\rrun:  50%|# | 2/4 [00:01<00:01]\rrun: 100%|##| 4/4 [00:02<00:00]\n'
     test_eq(bd.as_terminal(bar), 'run: 100%|##| 4/4 [00:02<00:00]\n')
