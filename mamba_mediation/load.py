@@ -597,8 +597,9 @@ def load_model(name_or_path=None,  # None (toy Mamba), 'toy-gpt2', a ladder mode
                 and not list(folder.glob('*.safetensors')) and not list(folder.glob('*.bin')):
             raise FileNotFoundError(f'No weights in {folder}: expected model.safetensors or pytorch_model.bin.')
         if tokenizer is None and default_tok is None:  # before reading the weights
-            raise FileNotFoundError(f'No tokenizer in {folder} (none of {", ".join(_TOKENIZER_FILES)}): pass '
-                                    'tokenizer=<a folder or hub id>, or tokenizer=False for the model alone.')
+            raise FileNotFoundError(f'No tokenizer in {folder} (none of {", ".join(_TOKENIZER_FILES)}): put the '
+                                    'tokenizer files the model was trained with into that folder, or, in Python, pass '
+                                    'tokenizer=<a folder or hub id> (tokenizer=False for the model alone).')
         with _quiet_loading(device):
             model = load_original(folder) if original else _load_hf_folder(folder, trust_remote_code)
     tok = _load_tokenizer(tokenizer, default_tok)
