@@ -11,11 +11,19 @@ import sys
 import warnings
 from pathlib import Path
 
+# Nothing heavy is imported at the top: `mamba-mediation --help`, `mamba-mediation CMD --help` and usage errors
+# build and run the parser without torch, transformers or numpy (each command imports what it needs).
+
 
 class _Parser(argparse.ArgumentParser):
     "argparse, with usage errors in one line (`mamba-mediation CMD: error: ...`, exit 2) like every other error."
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+_THREADS_HELP = ("CPU threads for torch (default: 1 when every model is on the CPU and at most 512 wide, as the toy "
+                 "ones are: several threads only add contention there, and made tracing about 9x slower on a shared "
+                 "CPU; torch's default otherwise)")
 
 
 def _add_trace_options(t, out_default: str):
@@ -28,19 +36,35 @@ def _add_trace_options(t, out_default: str):
                    help="layers restored together for the sublayer kinds (mixer, mlp, attn, ...; default ROME's 10, "
                         "or half the layers of a model with fewer than 20)")
     t.add_argument('--sigma-from', default=None, metavar='SOURCE',
-                   help="subjects whose embeddings give the noise σ: 'world' (every subject of the fact world; "
-                        "default for the toy models), 'subject' (this subject only; default for other models), "
-                        "or a path to a ROME known_1000.json (ROME's choice)")
+                   help="subjects whose embeddings give the noise σ: 'subject' (this subject only; the default, the "
+                        "same as the Python API's calculate_hidden_flow and trace_to_folder), 'world' (every subject "
+                        "of the toy fact world), or a path to a ROME known_1000.json (ROME's choice)")
     t.add_argument('--device', default=None, help='cpu, cuda or cuda:N (default: cuda if available)')
     t.add_argument('--force', action='store_true', help="replace another prompt's results in --out")
-    t.add_argument('--threads', type=int, default=None,
-                   help="CPU threads for torch (default: 1 for small models such as the toy ones, which run fastest "
-                        "on one thread, above all on a shared CPU; torch's default otherwise)")
+    t.add_argument('--threads', type=int, default=None, help=_THREADS_HELP)
 
 
-def _parser() -> argparse.ArgumentParser:
+# `run` and `report` (whole fact sets) are 07_runs' parsers; runs imports torch, so they are built only when one of
+# them is the command. The top-level --help lists them with these lines (a test checks that they are runs' own).
+_LAZY_COMMANDS = {
+    'run': 'trace a whole fact set into a results store (resumable; torchrun for many processes)',
+    'report': 'AIE figures, summary.json and a Markdown/HTML page from one or more stores',
+}
+
+
+def _command(argv: list[str]) -> str | None:
+    "The subcommand named in `argv` (None before it: `--help`, or none given)."
+    for a in argv:
+        if a in ('-h', '--help'): return None
+        if not a.startswith('-'): return a
+    return None
+
+
+def _parser(command: str | None = None  # the subcommand to be parsed: `run`/`report` build runs' full parsers
+            ) -> argparse.ArgumentParser:
     p = _Parser(prog='mamba-mediation',
-                description='Causal tracing (ROME-style) for Mamba and transformer language models.')
+                description='Causal tracing (ROME-style) for Mamba and transformer language models.',
+                epilog='Small models on the CPU (the toy ones) run on one torch thread unless --threads says otherwise.')
     sub = p.add_subparsers(dest='command', required=True)
     t = sub.add_parser('trace', help='trace one fact at every level and write heatmaps, an overview and results')
     _add_trace_options(t, 'trace_out')
@@ -73,16 +97,18 @@ def _parser() -> argparse.ArgumentParser:
                         'not depend on it)')
     r.add_argument('--world', default=None,
                    help='a world folder (relations.json, facts.tsv, ...) instead of the shipped world')
-    from mamba_mediation.runs import add_cli_parsers  # `run` and `report`: whole fact sets (07_runs)
-    add_cli_parsers(sub)
+    if command in _LAZY_COMMANDS:
+        from mamba_mediation.runs import add_cli_parsers  # `run` and `report`: whole fact sets (07_runs)
+        add_cli_parsers(sub)
+    else:
+        for name, h in _LAZY_COMMANDS.items(): sub.add_parser(name, help=h, add_help=False)
     return p
 
-def _sigma_subjects(source: str | None,  # --sigma-from: None, 'world', 'subject' or a path
-                    model_name: str | None,  # --model
+def _sigma_subjects(source: str | None,  # --sigma-from: None, 'subject', 'world' or a path
                     subject: str,  # --subject
-                    ) -> list[str]:
-    "The subjects whose embedding σ scales the noise."
-    if source is None: source = 'world' if model_name is None or str(model_name).startswith('toy-') else 'subject'
+                    ) -> list[str] | None:
+    "The subjects whose embedding σ scales the noise; None (no --sigma-from): the library's default, this subject."
+    if source is None: return None
     if source == 'subject': return [subject]
     from mamba_mediation import world
     if source == 'world': return sorted({f.subject for f in world.FACTS})
@@ -134,15 +160,37 @@ def _threads(args, mts):
     "torch's CPU threads: --threads, else one for small models on the CPU (several threads only add contention there)."
     import torch
     n = getattr(args, 'threads', None)
-    if n is not None:
-        if n < 1: raise ValueError(f"--threads must be at least 1, got {n}")
-        torch.set_num_threads(n)
+    if n is not None: torch.set_num_threads(n)
     elif all(m.device.type == 'cpu' and m.arch.d_model <= 512 for m in mts): torch.set_num_threads(1)
 
 
+def _check_args(args):
+    "The checks that need no model, before anything heavy is imported."
+    if getattr(args, 'threads', None) is not None and args.threads < 1:
+        raise ValueError(f"--threads must be at least 1, got {args.threads}")
+    if args.command == 'predict' and args.k < 1:
+        raise ValueError(f'k must be a whole number from 1 to the vocabulary size, got {args.k}')
+    if args.command in ('trace', 'compare'): _kinds(args.kinds)
+    if args.command == 'compare' and len([m for m in args.models.split(',') if m.strip()]) < 2:
+        raise ValueError(f"--models needs at least two models, comma-separated, got {args.models!r}")
+    if args.command == 'train-toy' and args.jobs < 1: raise ValueError(f'--jobs must be at least 1, got {args.jobs}')
+
+
+def _quiet_transformers():
+    "No 'falling back to PyTorch' notices on the CPU, no download bars: the command prints its own lines."
+    import transformers
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+
+
 def _run(args) -> int:
+    _check_args(args)
+    if args.command in ('run', 'report'):
+        from mamba_mediation.runs import cli_main
+        _quiet_transformers()
+        return cli_main(args)
+    _quiet_transformers()
     if args.command == 'predict':
-        if args.k < 1: raise ValueError(f'k must be a whole number from 1 to the vocabulary size, got {args.k}')
         from mamba_mediation.load import load_model, predict_next
         mt = load_model(args.model, device=args.device)
         top = predict_next(mt, args.prompt, args.k)
@@ -155,10 +203,10 @@ def _run(args) -> int:
         kinds = _kinds(args.kinds)
         mt = load_model(args.model, device=args.device)
         _threads(args, [mt])
-        subjects = _sigma_subjects(args.sigma_from, args.model, args.subject)
         written = trace_to_folder(mt, args.prompt, args.subject, args.out, kinds=kinds, samples=args.samples,
-                                  noise=args.noise, window=_window(args, mt), expect=args.expect, subjects=subjects,
-                                  progress=True, force=args.force)
+                                  noise=args.noise, window=_window(args, mt), expect=args.expect,
+                                  subjects=_sigma_subjects(args.sigma_from, args.subject), progress=True,
+                                  force=args.force)
         if 'resid.json' in written: print(_summary(TraceResult.load(written['resid.json'])))
         print('  relative recovery (p − corrupted)/(clean − corrupted) at the best (token, layer) of each level:')
         for k, path in written.items():
@@ -170,23 +218,18 @@ def _run(args) -> int:
         from mamba_mediation.trace import compare_models, TraceResult
         from mamba_mediation.load import load_model
         names = [m.strip() for m in args.models.split(',') if m.strip()]
-        if len(names) < 2: raise ValueError(f"--models needs at least two models, comma-separated, got {args.models!r}")
         kinds = _kinds(args.kinds)
         mts = [load_model(n, device=args.device) for n in names]
         _threads(args, mts)
-        subjects = _sigma_subjects(args.sigma_from, None if all(n.startswith('toy-') for n in names) else names[0],
-                                   args.subject)
         written = compare_models(mts, args.prompt, args.subject, args.out, kinds=kinds, samples=args.samples,
-                                 noise=args.noise, window=args.window, subjects=subjects, progress=True,
+                                 noise=args.noise, window=args.window,
+                                 subjects=_sigma_subjects(args.sigma_from, args.subject), progress=True,
                                  force=args.force)
         for k, path in written.items():
             if k.endswith('.json') and k != 'manifest.json':
                 r = TraceResult.load(path)
                 print(f"{Path(str(r.model)).name:>12} " + _level_line(r).strip())
         print(f'Wrote {len(written)} files to {args.out}/ (side by side: {Path(written["compare.png"]).name})')
-    elif args.command in ('run', 'report'):
-        from mamba_mediation.runs import cli_main
-        return cli_main(args)
     elif args.command == 'train-toy':
         if args.out is not None:
             out = Path(args.out).expanduser()
@@ -196,7 +239,6 @@ def _run(args) -> int:
                 (out / '.write-test').touch(); (out / '.write-test').unlink()
             except OSError as e: raise ValueError(f"cannot write the models into {out} ({e.strerror})") from None
         from mamba_mediation import world
-        if args.jobs < 1: raise ValueError(f'--jobs must be at least 1, got {args.jobs}')
         w = {'world': world.load_world(args.world)} if args.world else {}  # a bad world folder: an error now
         common = dict(out_dir=args.out, seed=args.seed, progress=True, mixture=not args.facts_only, jobs=args.jobs,
                       threads=1, **w)
@@ -213,17 +255,26 @@ def _run(args) -> int:
     return 0
 
 
+# The library's messages name its Python arguments; on the command line a person reads the option instead.
+_FOR_CLI = [(' (force=True)', ''), ('force=True', '--force'), ('pass --force', 'use --force')]
+
+
+def _for_cli(msg: str) -> str:
+    "An error message in one line, worded for the command line."
+    msg = ' '.join(str(msg).split())
+    for api, cli in _FOR_CLI: msg = msg.replace(api, cli)
+    return msg
+
+
 def main(argv: list[str] | None = None  # arguments (default: `sys.argv[1:]`)
          ) -> int:
     "Entry point of the `mamba-mediation` command: errors are one line on stderr (exit 2), Ctrl-C one line (exit 130)."
     cmd = 'mamba-mediation'
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        try: args = _parser().parse_args(argv)
+        try: args = _parser(_command(argv)).parse_args(argv)
         except SystemExit as e: return e.code if isinstance(e.code, int) else 2  # usage errors (one line), --help
         cmd = f'mamba-mediation {args.command}'
-        import transformers
-        transformers.logging.set_verbosity_error()  # no "falling back to PyTorch" notices on the CPU
-        transformers.logging.disable_progress_bar()
         with warnings.catch_warnings():
             warnings.simplefilter('default')
             shown = warnings.showwarning
@@ -234,6 +285,5 @@ def main(argv: list[str] | None = None  # arguments (default: `sys.argv[1:]`)
         print(f'\n{cmd}: interrupted', file=sys.stderr)
         return 130
     except (ValueError, FileNotFoundError, OSError, ImportError) as e:
-        msg = ' '.join(str(e).split())  # one line
-        print(f'{cmd}: error: {msg}', file=sys.stderr)
+        print(f'{cmd}: error: {_for_cli(e)}', file=sys.stderr)
         return 2

@@ -23,7 +23,8 @@ from transformers import (AutoConfig, AutoModelForCausalLM, AutoTokenizer, GPT2C
 __all__ = ['PRESETS', 'NEOX_TOKENIZER', 'MODELS_DIR', 'TOY_MODELS', 'DEFAULT_MODEL', 'ArchInfo', 'arch_info', 'ModelAndTokenizer',
            'is_original_config', 'hf_config_from_original', 'convert_original_state_dict', 'save_original_format',
            'load_original', 'from_mamba_ssm', 'toy_model_path', 'tiny_tokenizer', 'tiny_model', 'random_model',
-           'load_model', 'unknown_words', 'UnknownWordsWarning', 'warn_unknown', 'predict_next']
+           'load_model', 'unknown_words', 'UnknownWordsWarning', 'warn_unknown', 'max_positions', 'check_prompt_length',
+           'predict_next']
 
 # %% ../nbs/00_load.ipynb #c0b2d5df
 @dataclass
@@ -214,6 +215,25 @@ def save_original_format(model: torch.nn.Module,  # a Hugging Face `MambaForCaus
 _WEIGHT_FILES = ('model.safetensors', 'pytorch_model.bin')
 
 
+def _unreadable(where: Path, e: Exception) -> ValueError:
+    "The error for a checkpoint (a file, or a model folder) that cannot be read: a pickle refused for safety, else a damaged file."
+    import re
+    text = f'{e} {e.__cause__ or ""}'
+    if 'Unsupported global' in text:  # torch.load(weights_only=True) met a Python object, which it does not unpickle
+        g = re.search(r'GLOBAL ([\w.]+)', text)
+        pickle = where if not where.is_dir() else next(iter(sorted(where.glob('*.bin'))), where)
+        return ValueError(f'The checkpoint {pickle} is a pickle that holds Python objects besides tensors'
+                          f'{f" ({g.group(1)})" if g else ""}, and is not loaded: unpickling it could run arbitrary code. '
+                          'Convert it to safetensors where it was made (model.save_pretrained(folder), or '
+                          'safetensors.torch.save_file(state_dict, "model.safetensors")) and load that.')
+    if 'Weights only load failed' in text:  # not a pickle of tensors at all: say what torch found, not its advice
+        g = re.search(r'WeightsUnpickler error:\s*(.+?)\s*(?:\n|$)', text)
+        why = f'{type(e).__name__}: {g.group(1) if g else "not a pickle of tensors"}'
+    else: why = f'{type(e).__name__}: {e}'
+    return ValueError(f'Could not read the checkpoint {where} ({why}). The file may be truncated or corrupted: '
+                      'download or save it again.')
+
+
 def _read_state_dict(folder: Path) -> dict:
     path = next((folder / f for f in _WEIGHT_FILES if (folder / f).exists()), None)
     if path is None:
@@ -224,8 +244,7 @@ def _read_state_dict(folder: Path) -> dict:
             return load_file(str(path))
         return torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:  # safetensors, pickle and zip errors have no common base class
-        raise ValueError(f'Could not read the checkpoint {path} ({type(e).__name__}: {e}). The file may be truncated '
-                         'or corrupted: download or save it again.') from e
+        raise _unreadable(path, e) from e
 
 
 def load_original(folder: str | Path,  # folder with a `mamba_ssm`-format `config.json` and weights
@@ -457,14 +476,56 @@ def _load_hf_folder(folder: Path, trust_remote_code: bool) -> torch.nn.Module:
     try:
         model, info = cls.from_pretrained(folder, output_loading_info=True, trust_remote_code=trust_remote_code)
     except Exception as e:
-        raise ValueError(f'Could not read the weights in {folder} ({type(e).__name__}: {e}). The checkpoint may be '
-                         'truncated or corrupted: download or save it again.') from e
+        if 'mismatched' in str(e): _check_shapes(folder, config, cls, trust_remote_code)  # says which, if it can
+        raise _unreadable(folder, e) from e
     missing = [k for k in info.get('missing_keys', []) if 'lm_head' not in k or not config.tie_word_embeddings]
     problems = {k: info.get(k) for k in ('mismatched_keys', 'error_msgs') if info.get(k)}
+    if info.get('mismatched_keys'): _check_shapes(folder, config, cls, trust_remote_code)
     if missing or problems:
         raise ValueError(f'The weights in {folder} do not cover the model (missing {sorted(missing)[:8]}, '
                          f'{problems}); loading them would leave parameters random.')
     return model
+
+
+def _checkpoint_shapes(folder: Path) -> dict:
+    "Name -> shape of every tensor in the folder's weight files, read without loading the tensors."
+    shapes = {}
+    for f in sorted(folder.glob('*.safetensors')):
+        from safetensors import safe_open
+        with safe_open(str(f), 'pt') as st:
+            shapes.update({k: tuple(st.get_slice(k).get_shape()) for k in st.keys()})
+    for f in sorted(folder.glob('*.bin')) if not shapes else []:
+        shapes.update({k: tuple(v.shape) for k, v in torch.load(f, map_location='cpu', weights_only=True, mmap=True).items()
+                       if isinstance(v, torch.Tensor)})
+    return shapes
+
+
+def _check_shapes(folder: Path, config, cls, trust_remote_code: bool):
+    "A `ValueError` naming the tensors whose shapes differ from what config.json describes (the vocabulary first)."
+    try:
+        with torch.device('meta'):
+            model = cls.from_config(config, trust_remote_code=trust_remote_code) if cls is AutoModelForCausalLM \
+                else cls(config)
+        want = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+        have = _checkpoint_shapes(folder)
+    except Exception: return  # cannot tell: the caller's error stands
+    wrong = [(k, have[k], want[k]) for k in sorted(set(have) & set(want)) if have[k] != want[k]]
+    if not wrong: return
+    V = getattr(config, 'vocab_size', None)
+    rows = {h[0] for _, h, w in wrong}
+    if len(rows) == 1 and all(len(h) == len(w) and w[0] == V and h[1:] == w[1:] for _, h, w in wrong):  # the vocabulary
+        n = rows.pop()
+        try: n_tok = len(AutoTokenizer.from_pretrained(folder)) if _has_tokenizer(folder) else None
+        except Exception: n_tok = None
+        tok = '' if n_tok is None else f', and its tokenizer has {n_tok} tokens'
+        fix = (f'set "vocab_size": {n} in {folder / "config.json"}' if n_tok is None or n_tok <= n else
+               'the tokenizer has more tokens than the checkpoint has embedding rows, so they do not belong together: '
+               'use the tokenizer and config.json saved with these weights')
+        raise ValueError(f"The vocabulary sizes in {folder} do not agree: the checkpoint's embeddings have {n} rows "
+                         f"({wrong[0][0]}: {wrong[0][1]}), its config.json says vocab_size={V}{tok}. To load it, {fix}.")
+    shown = '; '.join(f'{k}: checkpoint {h} vs config {w}' for k, h, w in wrong[:4])
+    raise ValueError(f'The weights in {folder} do not fit its config.json ({shown}{"; ..." if len(wrong) > 4 else ""}): '
+                     'use the config.json saved with these weights.')
 
 
 import logging as _logging
@@ -536,8 +597,9 @@ def load_model(name_or_path=None,  # None (toy Mamba), 'toy-gpt2', a ladder mode
                 and not list(folder.glob('*.safetensors')) and not list(folder.glob('*.bin')):
             raise FileNotFoundError(f'No weights in {folder}: expected model.safetensors or pytorch_model.bin.')
         if tokenizer is None and default_tok is None:  # before reading the weights
-            raise FileNotFoundError(f'No tokenizer in {folder} (none of {", ".join(_TOKENIZER_FILES)}): pass '
-                                    'tokenizer=<a folder or hub id>, or tokenizer=False for the model alone.')
+            raise FileNotFoundError(f'No tokenizer in {folder} (none of {", ".join(_TOKENIZER_FILES)}): put the '
+                                    'tokenizer files the model was trained with into that folder, or, in Python, pass '
+                                    'tokenizer=<a folder or hub id> (tokenizer=False for the model alone).')
         with _quiet_loading(device):
             model = load_original(folder) if original else _load_hf_folder(folder, trust_remote_code)
     tok = _load_tokenizer(tokenizer, default_tok)
@@ -575,6 +637,22 @@ def warn_unknown(tokenizer, text: str, what: str = 'the prompt'):
     return unk
 
 
+def max_positions(model) -> int | None:
+    "The longest input `model` (or its config) handles: `n_positions` or `max_position_embeddings`; None for no limit (Mamba)."
+    c = getattr(model, 'config', model)
+    for k in ('n_positions', 'max_position_embeddings'):
+        v = getattr(c, k, None)
+        if isinstance(v, int) and v > 0: return v
+    return None
+
+
+def check_prompt_length(model, n_tokens: int):
+    "A `ValueError` when a prompt of `n_tokens` tokens is longer than `model` handles (`max_positions`)."
+    mp = max_positions(model)
+    if mp is not None and n_tokens > mp:
+        raise ValueError(f"the prompt is {n_tokens} tokens, longer than the {mp} positions this model handles; shorten it")
+
+
 @torch.no_grad()
 def predict_next(mt: ModelAndTokenizer,  # model and tokenizer
                  prompt: str,  # the text to continue
@@ -586,8 +664,9 @@ def predict_next(mt: ModelAndTokenizer,  # model and tokenizer
     vocab = mt.model.get_output_embeddings().weight.shape[0]
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= vocab:
         raise ValueError(f'k must be a whole number from 1 to the vocabulary size {vocab}, got {k!r}')
-    warn_unknown(mt.tokenizer, prompt)
     ids = mt.tokenizer(prompt, return_tensors='pt').input_ids.to(mt.device)
+    check_prompt_length(mt.model, ids.shape[1])
+    warn_unknown(mt.tokenizer, prompt)
     probs = torch.softmax(mt.model(ids).logits[0, -1].float(), -1)
     p, i = probs.topk(k)
     return [(mt.tokenizer.decode([int(t)]), float(q)) for t, q in zip(i, p)]
