@@ -114,7 +114,6 @@ def read_facts(source,  # 'world' (the shipped fact world), a known_1000-format 
         seen[f.fact_id] = w
     return facts[:limit] if limit else facts
 
-
 # %% ../nbs/07_runs.ipynb #a7c10010
 SCHEMA = 1  # store layout version; readers accept this and older
 COMPARED_KEYS = ('model', 'family', 'n_layer', 'fingerprint', 'dtype', 'samples', 'noise', 'seed', 'window',
@@ -268,8 +267,8 @@ class ResultStore:
 
     def writer(self, rank: int, config: dict, facts=None, planned=()) -> '_ShardWriter':
         "Open (creating) this rank's shard for writing, after checking `config` (and the fact set) against every shard's."
-        self.check_config(config)
         if facts is not None: self.check_facts(facts)
+        self.check_config(config)
         self.path.mkdir(parents=True, exist_ok=True)
         return _ShardWriter(self.path / f'shard-{rank:05d}.sqlite', config, rank, facts, planned)
 
@@ -452,7 +451,6 @@ def _json_default(o):
 
 
 def _now() -> str: return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')
-
 
 # %% ../nbs/07_runs.ipynb #a7c10012
 def default_run_kinds(mt) -> tuple:
@@ -694,11 +692,17 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
     if limit is not None and limit < 1: raise ValueError(f"limit must be a positive number of facts, got {limit}")
     all_facts = list(facts) if isinstance(facts, (list, tuple)) and facts and isinstance(facts[0], Fact) else read_facts(facts)
     facts = all_facts[:limit] if limit else all_facts
+    if threads not in (None, 'auto') and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be a whole number of at least 1 (or 'auto'), got {threads!r}")
+    if budget_mb is not None and not budget_mb > 0: raise ValueError(f"the memory budget must be a positive number of MB, got {budget_mb}")
     st = ResultStore(store)
     if st.path.exists() and not st.path.is_dir(): raise ValueError(f"--out {st.path} is a file; give a folder for the store")
+    created = not st.path.exists()
     lock = _StoreLock(st.path, rank, world).acquire()  # before any long work: one run at a time per store
     old_threads, writer, bar = torch.get_num_threads(), None, None
+    intr = _Interrupt().__enter__()  # from here on, Ctrl-C / SIGTERM stop the run cleanly: lock released, resumable
     try:
+        if st.exists(): st.check_facts(all_facts)  # another fact set: refused before the model is loaded
         if isinstance(model, (ModelAndTokenizer, tuple)): mt = as_mt(model)
         else:
             if device is None and torch.cuda.is_available(): device = f'cuda:{local}'
@@ -723,9 +727,10 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
             bar = tqdm(total=len(units), initial=sum((f.fact_id, k) in stored for f, k in units), unit='unit',
                        desc=f"{mt.name} × {len(kinds)} kinds", dynamic_ncols=True, smoothing=0.1)
         prechecked, last_poll = {}, 0.
-        with _Interrupt() as intr, warnings.catch_warnings():
+        with warnings.catch_warnings():
             warnings.simplefilter('ignore', UnknownWordsWarning)  # unknown words outside a subject: not one line per unit
             for f, k in mine:
+                if intr.hit: break  # the unit before this one was the current unit
                 t1 = time.perf_counter()
                 if f.fact_id not in prechecked: prechecked[f.fact_id] = _precheck(mt, f)
                 bad = prechecked[f.fact_id]
@@ -752,12 +757,12 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
                     el = now - t0
                     bar.set_postfix_str(f"{summ.computed * world / len(kinds) / el * 60:.1f} facts/min", refresh=False)
                     bar.refresh()
-                if intr.hit:
-                    summ.interrupted, summ.signum = True, intr.signum
-                    break
+        if intr.hit: summ.interrupted, summ.signum = True, intr.signum
     finally:
+        intr.__exit__()
         if writer is not None: writer.close()
         lock.release()
+        if created and st.path.is_dir() and not any(st.path.iterdir()): st.path.rmdir()  # a run refused before its first unit
         if bar is not None: bar.close()
         if threads is not None: torch.set_num_threads(old_threads)
     summ.seconds = time.perf_counter() - t0
@@ -994,7 +999,6 @@ def _html(summary, images) -> str:
             f"table{{border-collapse:collapse}}</style></head><body><h1>Causal-tracing report</h1>{warn}"
             f"<p>mamba-mediation {e(summary['library'])}. AIE: mean over the facts the model gets right, with the 95% band.</p>"
             f"<table><tr>{''.join(f'<th>{e(h)}</th>' for h in _HEAD)}</tr>{rows}</table><ul>{notes}</ul>{imgs}</body></html>\n")
-
 
 # %% ../nbs/07_runs.ipynb #a7c10042
 def add_cli_parsers(sub):
