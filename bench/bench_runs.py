@@ -46,7 +46,9 @@ def cpu_bench(a, tmp: Path) -> dict:
         env = dict(os.environ, **({'OMP_NUM_THREADS': str(threads)} if threads else {}))
         key = 'one_process_s' if threads is None else 'one_process_1thread_s'
         t0 = time.perf_counter()
-        r1 = subprocess.run(_cli(*common, '--out', tmp / f'one{threads}'), capture_output=True, text=True, env=env)
+        # `run` picks one thread for the toy models itself; --threads gives it torch's default (one per core) here
+        extra = ['--threads', threads or torch.get_num_threads()]
+        r1 = subprocess.run(_cli(*common, *extra, '--out', tmp / f'one{threads}'), capture_output=True, text=True, env=env)
         out[key] = time.perf_counter() - t0
         assert r1.returncode == 0, r1.stderr
         print(f"1 process, {threads or 'default'} threads: {out[key]:.1f} s", flush=True)
@@ -64,6 +66,7 @@ def cpu_bench(a, tmp: Path) -> dict:
     from mamba_mediation.runs import ResultStore
     s1, s2 = ResultStore(tmp / 'oneNone').scores(), ResultStore(tmp / 'two').scores()
     out['two_equal_one'] = sorted(s1) == sorted(s2) and all((s1[k] == s2[k]).all() for k in s1)
+    out['two_max_abs_diff'] = max(float(abs(s1[k] - s2[k]).max()) for k in s1) if sorted(s1) == sorted(s2) else float('nan')
     out['load_average_after'] = os.getloadavg()[1]
     return _store_overhead(a, tmp, out)
 

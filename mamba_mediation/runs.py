@@ -5,7 +5,7 @@
 # %% ../nbs/07_runs.ipynb #a7c10003
 from __future__ import annotations
 
-import contextlib, dataclasses, datetime, hashlib, json, os, re, resource, signal, sqlite3, sys, time, warnings
+import contextlib, dataclasses, datetime, hashlib, json, os, re, resource, signal, socket, sqlite3, sys, time, warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +22,10 @@ from .trace import (Corruption, TraceResult, TOKEN_GROUPS, AIEResult, as_mt, cal
 from .ssm_state import STATE_KINDS, trace_ssm_state
 
 # %% auto #0
-__all__ = ['SCHEMA', 'COMPARED_KEYS', 'Fact', 'read_facts', 'ResultStore', 'default_run_kinds', 'check_run_kinds', 'dist_info',
-           'model_fingerprint', 'rows_per_forward', 'peak_memory_mb', 'RunSummary', 'run_config', 'trace_unit',
-           'run_facts', 'dtype_check', 'compare_figure', 'report', 'add_cli_parsers', 'cli_main']
+__all__ = ['SCHEMA', 'COMPARED_KEYS', 'Fact', 'read_facts', 'StoreError', 'facts_hash', 'ResultStore', 'default_run_kinds',
+           'check_run_kinds', 'dist_info', 'model_fingerprint', 'rows_per_forward', 'peak_memory_mb', 'RunSummary',
+           'run_config', 'run_budget_mb', 'run_threads', 'trace_unit', 'run_facts', 'dtype_check', 'compare_figure',
+           'report', 'add_cli_parsers', 'cli_main']
 
 # %% ../nbs/07_runs.ipynb #a7c10007
 @dataclass
@@ -41,10 +42,18 @@ _FORMAT_HINT = ("a facts file is ROME's known_1000.json (a JSON list of records)
                 "{\"prompt\", \"subject\"[, \"attribute\"]} object per line)")
 
 
-def _fact(fid, r, where) -> Fact:
+def _fact_id(fid, where, source):
+    "A record's `known_id` as an int; a `ValueError` naming the file and record for anything else (null, 'abc', 1.5, true)."
+    if isinstance(fid, bool) or not isinstance(fid, (int, str)) or (isinstance(fid, str) and not re.fullmatch(r'\s*-?\d+\s*', fid)):
+        raise ValueError(f"{source}: {where}: known_id must be a whole number, got {json.dumps(fid)}; "
+                         "give every record a unique integer known_id, or none (the record's position is then its id)")
+    return int(fid)
+
+
+def _fact(fid, r, where, source='the fact set') -> Fact:
     "A `Fact` from a parsed record `r` (a dict), or one that carries the reason it is unusable."
     if not isinstance(r, dict): return Fact(fid, None, None, None, f"{where}: not a JSON object ({type(r).__name__})")
-    fid = r.get('known_id', fid)
+    if 'known_id' in r: fid = _fact_id(r['known_id'], where, source)
     subject, prompt = r.get('subject'), r.get('prompt')
     if prompt is None and isinstance(r.get('template'), str) and isinstance(subject, str):
         prompt = r['template'].format(subject)
@@ -52,7 +61,7 @@ def _fact(fid, r, where) -> Fact:
         return Fact(fid, prompt if isinstance(prompt, str) else None, subject if isinstance(subject, str) else None,
                     None, f"{where}: a fact needs a non-empty 'prompt' and 'subject' (it has {sorted(r)})")
     answer = next((r[k] for k in ('attribute', 'answer', 'target', 'object') if r.get(k) is not None), None)
-    return Fact(int(fid), prompt, subject, None if answer is None else str(answer))
+    return Fact(fid, prompt, subject, None if answer is None else str(answer))
 
 
 def read_facts(source,  # 'world' (the shipped fact world), a known_1000-format .json, or a .jsonl file
@@ -60,15 +69,21 @@ def read_facts(source,  # 'world' (the shipped fact world), a known_1000-format 
                ) -> list:  # `Fact`s, in file order
     "Read a fact set. Bad records become `Fact`s with an `error`; a file that cannot be read at all is a `ValueError`."
     if limit is not None and limit < 1: raise ValueError(f"limit must be a positive number of facts, got {limit}")
+    name = 'the fact world' if str(source) == 'world' else 'the fact list' if isinstance(source, (list, tuple)) else None
     if isinstance(source, (list, tuple)):
-        facts = [_fact(i, r, f"record {i}") for i, r in enumerate(source)]
+        where = [f"record {i}" for i in range(len(source))]
+        facts = [_fact(i, r, w, name) for (i, r), w in zip(enumerate(source), where)]
     elif str(source) == 'world':
         from mamba_mediation.world import world_as_known
-        facts = [_fact(i, r, f"record {i}") for i, r in enumerate(world_as_known())]
+        data = world_as_known()
+        where = [f"record {i}" for i in range(len(data))]
+        facts = [_fact(i, r, w, name) for (i, r), w in zip(enumerate(data), where)]
     else:
         p = Path(source).expanduser()
         if not p.is_file(): raise FileNotFoundError(f"no facts file at {p}: give 'world', a known_1000.json or a .jsonl file")
-        text = p.read_text(encoding='utf-8')
+        name = str(p)
+        try: text = p.read_text(encoding='utf-8-sig')  # a byte-order mark (Windows editors) is not part of the first record
+        except UnicodeDecodeError as e: raise ValueError(f"{p}: not UTF-8 text (byte {e.start}); {_FORMAT_HINT}") from None
         if not text.strip(): raise ValueError(f"{p} is empty; {_FORMAT_HINT}")
         if text.lstrip().startswith('['):
             try: data = json.loads(text)
@@ -76,31 +91,33 @@ def read_facts(source,  # 'world' (the shipped fact world), a known_1000-format 
                 raise ValueError(f"{p}: line {e.lineno}, column {e.colno}: invalid JSON ({e.msg}); {_FORMAT_HINT}") from None
             if not isinstance(data, list):
                 raise ValueError(f"{p}: line 1: a JSON facts file must be a list of records, got a {type(data).__name__}; {_FORMAT_HINT}")
-            facts = [_fact(i, r, f"record {i}") for i, r in enumerate(data)]
+            where = [f"record {i}" for i in range(len(data))]
+            facts = [_fact(i, r, w, name) for (i, r), w in zip(enumerate(data), where)]
         else:
-            facts, first_bad, good = [], None, 0
-            for ln, line in enumerate(text.splitlines(), 1):
+            facts, where, first_bad, good = [], [], None, 0
+            for ln, line in enumerate(text.splitlines(), 1):  # \n, \r\n (Windows) or \r
                 if not line.strip(): continue
+                where.append(f"line {ln}")
                 try: r = json.loads(line)
                 except json.JSONDecodeError as e:
                     facts.append(Fact(ln, None, None, None, f"line {ln}: invalid JSON ({e.msg})"))
                     first_bad = first_bad or ln
                     continue
-                facts.append(_fact(ln, r, f"line {ln}")); good += 1
+                facts.append(_fact(ln, r, f"line {ln}", name)); good += 1
             if not good:
                 raise ValueError(f"{p}: line {first_bad}: invalid JSON, and no line of the file is a JSON record; {_FORMAT_HINT}")
     seen = {}
-    for f in facts:
+    for f, w in zip(facts, where):
         if f.fact_id in seen:
-            raise ValueError(f"fact id {f.fact_id} appears twice in {source} (records {seen[f.fact_id]} and the one of "
-                             f"prompt {f.prompt!r}); fact ids (known_id) must be unique")
-        seen[f.fact_id] = f.prompt
+            raise ValueError(f"{name}: fact id {f.fact_id} appears twice ({seen[f.fact_id]} and {w}); "
+                             "fact ids (known_id) must be unique")
+        seen[f.fact_id] = w
     return facts[:limit] if limit else facts
 
 # %% ../nbs/07_runs.ipynb #a7c10010
 SCHEMA = 1  # store layout version; readers accept this and older
 COMPARED_KEYS = ('model', 'family', 'n_layer', 'fingerprint', 'dtype', 'samples', 'noise', 'seed', 'window',
-                 'sigma_from', 'sigma')  # a resumed run must match the store on all of these
+                 'sigma_from', 'sigma')  # a resumed run must match the store on all of these (and on the fact set)
 
 _COLUMNS = """fact_id INTEGER NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, model TEXT,
     prompt TEXT, subject TEXT, answer TEXT, prediction TEXT, tokens TEXT, subject_start INTEGER, subject_end INTEGER,
@@ -108,10 +125,133 @@ _COLUMNS = """fact_id INTEGER NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL
     version TEXT, seconds REAL, time TEXT, rank INTEGER, PRIMARY KEY (fact_id, kind)"""
 
 
+class StoreError(OSError):
+    "A store that cannot be read or written (a damaged shard, a full disk, another run writing it): one line, the path named."
+
+
+def _db_error(shard, e: Exception) -> StoreError:
+    "A `StoreError` naming the shard and what to do, from a `sqlite3` error."
+    msg, store = str(e), Path(shard).parent
+    if 'full' in msg:
+        what = (f"no space left for the store; free space on the disk of {store}, then run the same command again "
+                "to resume (the units stored so far are intact)")
+    elif 'not a database' in msg or 'malformed' in msg or 'disk I/O' in msg:
+        what = (f"the shard is damaged (truncated or overwritten); move it out of {store} (its units are traced again "
+                "when the run is resumed) or restore it from a backup")
+    elif 'locked' in msg: what = "another process holds it; wait for it to finish"
+    elif 'readonly' in msg or 'unable to open' in msg: what = f"check the permissions of {store}"
+    else: what = "the store is left as it was"
+    return StoreError(f"{shard}: SQLite error: {msg}: {what}")
+
+
 def _connect(path) -> sqlite3.Connection:
     con = sqlite3.connect(str(path), timeout=120)
     con.execute('PRAGMA synchronous=FULL')  # a commit is on disk before the next unit starts
     return con
+
+
+def _facts_table(facts) -> list:
+    "The fields of a fact set that a store pins: [fact_id, prompt, subject, answer] per fact, in file order."
+    return [[f.fact_id, f.prompt, f.subject, f.answer] for f in facts]
+
+
+def facts_hash(facts) -> str:
+    "A hash of every fact's (fact_id, prompt, subject, answer): a resumed run must have the store's."
+    return hashlib.sha256(json.dumps(_facts_table(facts)).encode()).hexdigest()[:16]
+
+
+def _facts_diff(old: list, new: list) -> str:
+    "What changed between two fact tables: ids added, removed, and the fields of edited facts."
+    o, n = {r[0]: r for r in old}, {r[0]: r for r in new}
+    ids = lambda s: ', '.join(map(str, sorted(s)[:6])) + (', …' if len(s) > 6 else '')
+    out = []
+    if n.keys() - o.keys(): out.append(f"{len(n.keys() - o.keys())} added (id {ids(n.keys() - o.keys())})")
+    if o.keys() - n.keys(): out.append(f"{len(o.keys() - n.keys())} removed (id {ids(o.keys() - n.keys())})")
+    edited = [i for i in sorted(o.keys() & n.keys()) if o[i] != n[i]]
+    if edited:
+        names = ('fact_id', 'prompt', 'subject', 'answer')
+        ex = '; '.join(f"fact {i}: " + ', '.join(f"{names[j]} {o[i][j]!r} → {n[i][j]!r}" for j in (1, 2, 3) if o[i][j] != n[i][j])
+                       for i in edited[:3])
+        out.append(f"{len(edited)} edited ({ex}{'; …' if len(edited) > 3 else ''})")
+    return ', '.join(out) or 'the same facts in another order'
+
+
+def _launch_id() -> str:
+    "Shared by every rank of one launch (torchrun, accelerate: the rendezvous id and master address); this process otherwise."
+    e = os.environ
+    if e.get('MASTER_ADDR'):
+        return f"{e.get('TORCHELASTIC_RUN_ID', '')}@{e['MASTER_ADDR']}:{e.get('MASTER_PORT', '')}"
+    return f"{socket.gethostname()}:{os.getpid()}:{time.time_ns()}"
+
+
+def _pid_alive(host: str, pid: int) -> bool:
+    "Whether a writer may still run: its pid exists (on this host); a writer on another host counts as running."
+    if host != socket.gethostname(): return True
+    try: os.kill(int(pid), 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+
+class _StoreLock:
+    """One run at a time per store: `writing.lock` names the launch (all its ranks, one world size); each rank of it
+    adds `writing.rank-RRRRR`. Another launch is refused while a writer of the lock is alive; a lock whose writers
+    are all gone (a `SIGKILL`) is stale and taken over. The last rank to finish removes the lock."""
+    def __init__(self, path, rank: int, world: int):
+        self.path, self.rank, self.world = Path(path), rank, world
+        self.lock, self.mine = self.path / 'writing.lock', self.path / f'writing.rank-{rank:05d}'
+        self.me = dict(launch=_launch_id(), world=world, host=socket.gethostname(), pid=os.getpid(), rank=rank, started=_now())
+        self.held = False
+
+    def _get(self):
+        try: return json.loads(self.lock.read_text())
+        except FileNotFoundError: return None
+        except (ValueError, OSError): return dict(launch='?', world='?', host='?', pid=-1)  # unreadable: treated as stale
+
+    def _ranks(self) -> list:
+        out = []
+        for p in self.path.glob('writing.rank-*'):
+            try: out.append(json.loads(p.read_text()))
+            except (ValueError, OSError): pass
+        return out
+
+    def _same(self, held) -> bool: return held.get('launch') == self.me['launch'] and held.get('world') == self.world
+
+    def acquire(self):
+        self.path.mkdir(parents=True, exist_ok=True)
+        for _ in range(20):
+            tmp = self.path / f".writing.{os.getpid()}.{time.time_ns()}"
+            tmp.write_text(json.dumps(self.me))
+            try: os.link(tmp, self.lock); got = True  # atomic, also on NFS: fails if a lock exists
+            except FileExistsError: got = False
+            finally: tmp.unlink()
+            held = self.me if got else self._get()
+            if held is None: continue  # released meanwhile
+            if not got and not self._same(held):
+                writers = [held] + [r for r in self._ranks() if r.get('launch') == held.get('launch')]
+                live = [w for w in writers if _pid_alive(w.get('host'), w.get('pid', -1))]
+                if live:
+                    w = live[-1]
+                    raise StoreError(f"the store {self.path} is being written by another run (pid {w.get('pid')} on "
+                                     f"{w.get('host')}, {held.get('world')} process(es), since {held.get('started')}); "
+                                     f"wait for it to finish, or use another --out folder (if no run is writing it, "
+                                     f"remove {self.lock})")
+                for p in [self.lock] + list(self.path.glob('writing.rank-*')):  # stale: every writer is gone
+                    with contextlib.suppress(FileNotFoundError): p.unlink()
+                continue
+            self.mine.write_text(json.dumps(self.me))
+            if self._same(self._get() or {}):  # still our launch's lock (not released by a finishing rank meanwhile)
+                self.held = True
+                return self
+        raise StoreError(f"could not take the lock of the store {self.path}; remove {self.lock} if no run is writing it")
+
+    def release(self):
+        if not self.held: return
+        self.held = False
+        with contextlib.suppress(FileNotFoundError): self.mine.unlink()
+        held = self._get()
+        if held is not None and self._same(held) and not any(r.get('launch') == self.me['launch'] for r in self._ranks()):
+            with contextlib.suppress(FileNotFoundError): self.lock.unlink()
 
 
 class ResultStore:
@@ -125,32 +265,40 @@ class ResultStore:
 
     def exists(self) -> bool: return bool(self.shards())
 
-    def writer(self, rank: int, config: dict) -> '_ShardWriter':
-        "Open (creating) this rank's shard for writing, after checking `config` against every shard's."
+    def writer(self, rank: int, config: dict, facts=None, planned=()) -> '_ShardWriter':
+        "Open (creating) this rank's shard for writing, after checking `config` (and the fact set) against every shard's."
+        if facts is not None: self.check_facts(facts)
         self.check_config(config)
         self.path.mkdir(parents=True, exist_ok=True)
-        return _ShardWriter(self.path / f'shard-{rank:05d}.sqlite', config, rank)
+        return _ShardWriter(self.path / f'shard-{rank:05d}.sqlite', config, rank, facts, planned)
 
-    def _read(self, sql: str, args=()) -> list:
+    def _read(self, sql: str, args=(), shard_name: bool = False) -> list:
         rows = []
         for s in self.shards():
-            con = sqlite3.connect(str(s), timeout=120)  # not read-only: a reader rolls back a killed writer's hot journal
+            con = None
             try:
+                con = sqlite3.connect(str(s), timeout=120)  # not read-only: a reader rolls back a killed writer's hot journal
                 schema = con.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
                 if schema is None: continue  # a shard whose creation was interrupted: no unit in it
                 if int(schema[0]) > SCHEMA:
                     raise ValueError(f"{s} has store schema {schema[0]}, newer than this library's {SCHEMA} "
                                      f"(mamba-mediation {mamba_mediation.__version__}); upgrade mamba-mediation to read it")
-                rows += con.execute(sql, args).fetchall()
+                got = con.execute(sql, args).fetchall()
+                rows += [r + (s.name,) for r in got] if shard_name else got
             except sqlite3.OperationalError as e:
                 if 'no such table' in str(e): continue
-                raise
-            finally: con.close()
+                raise _db_error(s, e) from None
+            except sqlite3.DatabaseError as e: raise _db_error(s, e) from None
+            finally:
+                if con is not None: con.close()
         return rows
+
+    def _meta(self, key: str) -> list:
+        return [v for (v,) in self._read("SELECT value FROM meta WHERE key=?", (key,))]
 
     def configs(self) -> list:
         "The configuration recorded in each shard."
-        return [json.loads(v) for (v,) in self._read("SELECT value FROM meta WHERE key='config'")]
+        return [json.loads(v) for v in self._meta('config')]
 
     def check_config(self, config: dict):
         "`ValueError` naming the keys where `config` differs from the configuration already in the store."
@@ -161,16 +309,65 @@ class ResultStore:
                 raise ValueError(f"the store {self.path} was made with a different configuration ({what}); "
                                  "use another --out folder, or rerun with the store's settings to resume it")
 
+    def check_facts(self, facts):
+        "`ValueError` naming the facts added, removed or edited if `facts` is not the fact set the store was made from."
+        new = _facts_table(facts)
+        for v in self._meta('facts'):
+            old = json.loads(v)
+            if old != new:
+                raise ValueError(f"the store {self.path} was made from another fact set: {_facts_diff(old, new)}; "
+                                 "use another --out folder, or the store's fact set to resume it")
+
+    def duplicates(self) -> dict:
+        "{(fact_id, kind): [shard names]} of units stored more than once (two runs that wrote at once); {} for a sound store."
+        where = {}
+        for f, k, s in self._read("SELECT fact_id, kind FROM units", shard_name=True): where.setdefault((f, k), []).append(s)
+        return {u: s for u, s in where.items() if len(s) > 1}
+
+    def _check_duplicates(self):
+        d = self.duplicates()
+        if d:
+            (f, k), s = next(iter(d.items()))
+            raise ValueError(f"the store {self.path} holds {len(d)} units more than once (e.g. fact {f} × {k} in "
+                             f"{' and '.join(s)}): two runs wrote it at once (with a library before the store lock); "
+                             "keep one copy of each unit (e.g. move a shard away) or trace into a new store")
+
     def keys(self) -> dict:
-        "{(fact_id, kind): (status, prompt)} of every stored unit."
+        "{(fact_id, kind): (status, prompt)} of every stored unit (`ValueError` if a unit is stored twice)."
+        self._check_duplicates()
         return {(f, k): (s, p) for f, k, s, p in self._read("SELECT fact_id, kind, status, prompt FROM units")}
 
     def count(self) -> int:
         return sum(n for (n,) in self._read("SELECT COUNT(*) FROM units"))
 
+    def planned(self) -> set | None:
+        "Units that the runs into this store set out to trace ((fact_id, kind)); None for a store that does not record it."
+        v = self._meta('planned')
+        return None if not v else {tuple(u) for x in v for u in json.loads(x)}
+
+    def writing(self) -> dict | None:
+        "The lock of the run writing the store ({'launch', 'world', 'host', 'pid', 'started', 'alive'}), or None."
+        held = _StoreLock(self.path, 0, 1)._get()
+        if held is None: return None
+        ranks = [r for r in _StoreLock(self.path, 0, 1)._ranks() if r.get('launch') == held.get('launch')]
+        return {**held, 'alive': any(_pid_alive(w.get('host'), w.get('pid', -1)) for w in [held] + ranks)}
+
+    def status(self) -> dict:
+        "Whether the store is complete: units stored, pending (planned, not stored), the writing run, thread counts, world sizes."
+        keys = self.keys()
+        plan = self.planned()
+        pending = None if plan is None else len(plan - keys.keys())
+        cfgs = [json.loads(c) for (c,) in self._read("SELECT config FROM units") if c]
+        w = self.writing()
+        return dict(path=str(self.path), units=len(keys), pending=pending, writing=w,
+                    complete=(pending in (0, None)) and w is None,
+                    threads=sorted({c['threads'] for c in cfgs if c.get('threads') is not None}),
+                    world_sizes=sorted({c['world_size'] for c in cfgs if c.get('world_size') is not None}))
+
     def frame(self, scores: bool = False):
         "All units as a pandas DataFrame (one row per fact × kind; `scores` adds the score grids as arrays)."
         import pandas as pd
+        self._check_duplicates()
         cols = ('fact_id kind status reason model prompt subject answer prediction tokens subject_start subject_end '
                 'high_score low_score n_tokens n_layers config version seconds time rank').split()
         rows = self._read(f"SELECT {', '.join(cols)}, scores FROM units")
@@ -183,6 +380,7 @@ class ResultStore:
 
     def results(self, kind=None, model: str | None = None) -> list:
         "`TraceResult`s of the traced units (status 'done'), in fact order; optionally of one kind / model."
+        self._check_duplicates()
         sql, args = "SELECT fact_id, kind, result, scores, n_tokens, n_layers, model FROM units WHERE status='done'", []
         if kind is not None: sql += " AND kind=?"; args.append(_kname(kind) or 'resid')
         if model is not None: sql += " AND model=?"; args.append(model)
@@ -193,7 +391,8 @@ class ResultStore:
         return out
 
     def scores(self) -> dict:
-        "{(fact_id, kind): scores} of the traced units (for exact comparisons)."
+        "{(fact_id, kind): scores} of the traced units."
+        self._check_duplicates()
         return {(f, k): _grid(b, nt, nl) for f, k, b, nt, nl in
                 self._read("SELECT fact_id, kind, scores, n_tokens, n_layers FROM units WHERE status='done'")}
 
@@ -203,17 +402,24 @@ def _grid(blob, n_tokens, n_layers) -> np.ndarray:
 
 
 class _ShardWriter:
-    "One rank's shard: the configuration in `meta`, one committed row per unit."
-    def __init__(self, path, config, rank):
+    "One rank's shard: the configuration, the fact set and the planned units in `meta`, one committed row per unit."
+    def __init__(self, path, config, rank, facts=None, planned=()):
         self.path, self.rank = path, rank
         self.config = json.dumps(config, sort_keys=True)
-        self.con = _connect(path)
-        with self.con:
-            self.con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            self.con.execute(f"CREATE TABLE IF NOT EXISTS units ({_COLUMNS})")
-            self.con.execute("INSERT OR IGNORE INTO meta VALUES ('config', ?)", (self.config,))
-            self.con.execute("INSERT OR IGNORE INTO meta VALUES ('created', ?)", (_now(),))
-            self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+        try:
+            self.con = _connect(path)
+            with self.con:
+                self.con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+                self.con.execute(f"CREATE TABLE IF NOT EXISTS units ({_COLUMNS})")
+                self.con.execute("INSERT OR IGNORE INTO meta VALUES ('config', ?)", (self.config,))
+                self.con.execute("INSERT OR IGNORE INTO meta VALUES ('created', ?)", (_now(),))
+                self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+                if facts is not None:
+                    self.con.execute("INSERT OR IGNORE INTO meta VALUES ('facts', ?)", (json.dumps(_facts_table(facts)),))
+                old = self.con.execute("SELECT value FROM meta WHERE key='planned'").fetchone()
+                plan = sorted({tuple(u) for u in (json.loads(old[0]) if old else [])} | {tuple(u) for u in planned})
+                self.con.execute("INSERT OR REPLACE INTO meta VALUES ('planned', ?)", (json.dumps(plan),))
+        except sqlite3.DatabaseError as e: raise _db_error(path, e) from None
 
     def put(self, fact: Fact, kind: str, status: str, reason: str | None = None, result: TraceResult | None = None,
             prediction: str | None = None, seconds: float = float('nan')):
@@ -229,10 +435,13 @@ class _ShardWriter:
                        subject_end=int(result.subject_range[1]), high_score=float(result.high_score),
                        low_score=float(result.low_score), n_tokens=sc.shape[0], n_layers=sc.shape[1],
                        scores=sc.tobytes(), result=json.dumps(d, default=_json_default), prediction=result.prediction)
-        with self.con:
-            self.con.execute(f"INSERT INTO units ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+        try:
+            with self.con:
+                self.con.execute(f"INSERT INTO units ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+        except sqlite3.DatabaseError as e: raise _db_error(self.path, e) from None
 
-    def close(self): self.con.close()
+    def close(self):
+        if getattr(self, 'con', None) is not None: self.con.close()
 
 
 def _json_default(o):
@@ -288,11 +497,7 @@ def rows_per_forward(mt, n_tokens: int,  # model, prompt length
                      budget_mb: float | None = None,  # memory for one batched forward (default: half the free GPU memory; 256 MB on the CPU)
                      ) -> int:
     "Rows of one batched restoration forward (`calculate_hidden_flow`'s `max_rows`), from the free memory or a budget."
-    mt = as_mt(mt)
-    if budget_mb is None:
-        if mt.device.type == 'cuda': budget_mb = 0.5 * torch.cuda.mem_get_info(mt.device)[0] / 2**20
-        else: budget_mb = 256.
-    return _default_max_rows(mt, n_tokens, budget_mb)
+    return _default_max_rows(as_mt(mt), n_tokens, run_budget_mb(mt, budget_mb))
 
 
 def peak_memory_mb(device) -> float:
@@ -318,6 +523,7 @@ class RunSummary:
     max_rows: int = 0  # rows per batched forward (largest used)
     dtype_check: dict | None = None  # {'units', 'max_abs_diff'} of a float32 re-trace of a sample
     interrupted: bool = False
+    signum: int | None = None  # the signal that interrupted the run (SIGINT, SIGTERM)
     errors: list = field(default_factory=list)  # runtime errors (not stored; the units are retried on resume)
 
     def __str__(self):
@@ -333,18 +539,19 @@ class RunSummary:
 
 
 class _Interrupt:
-    "SIGINT sets a flag (the current unit finishes); a second SIGINT raises `KeyboardInterrupt` at once."
-    def __init__(self): self.hit = False
+    "SIGINT or SIGTERM sets a flag (the current unit finishes); a second one raises `KeyboardInterrupt` at once."
+    def __init__(self): self.hit, self.signum = False, None
     def __enter__(self):
-        self.old = None
-        if hasattr(signal, 'SIGINT') and _main_thread():
-            self.old = signal.signal(signal.SIGINT, self._handle)
+        self.old = {}
+        if _main_thread():
+            for name in ('SIGINT', 'SIGTERM'):
+                if hasattr(signal, name): self.old[name] = signal.signal(getattr(signal, name), self._handle)
         return self
-    def _handle(self, *_):
+    def _handle(self, signum, *_):
         if self.hit: raise KeyboardInterrupt
-        self.hit = True
+        self.hit, self.signum = True, signum
     def __exit__(self, *a):
-        if self.old is not None: signal.signal(signal.SIGINT, self.old)
+        for name, h in self.old.items(): signal.signal(getattr(signal, name), h)
         return False
 
 
@@ -366,7 +573,7 @@ def _sigma_subjects(sigma_from: str, facts: list) -> list | None:
 
 def run_config(mt, facts: list, samples: int = 10, noise: float = 3.0, window: int | None = None,
                sigma_from: str = 'facts', seed: int = 1) -> dict:
-    "The configuration of a run (what `ResultStore.check_config` compares), σ included."
+    "The configuration of a run (what `ResultStore.check_config` compares), σ included; also the torch threads and the fact set's hash."
     mt = as_mt(mt)
     if samples < 1: raise ValueError(f"samples must be at least 1, got {samples}")
     if not noise > 0: raise ValueError(f"noise must be a positive multiple of σ, got {noise}")
@@ -377,7 +584,8 @@ def run_config(mt, facts: list, samples: int = 10, noise: float = 3.0, window: i
     return dict(model=mt.name, family=mt.arch.family, n_layer=n, fingerprint=model_fingerprint(mt),
                 dtype=str(next(mt.model.parameters()).dtype).replace('torch.', ''), samples=int(samples),
                 noise=float(noise), seed=int(seed), window=int(window), sigma_from=str(sigma_from), sigma=sigma,
-                corruption='gaussian', measure='p', version=mamba_mediation.__version__)
+                corruption='gaussian', measure='p', version=mamba_mediation.__version__,
+                threads=torch.get_num_threads(), facts_hash=facts_hash(facts))  # threads: recorded, not compared
 
 
 def _reason(e: ValueError) -> str:
@@ -407,17 +615,42 @@ def _precheck(mt, fact: Fact):
     return None
 
 
-def trace_unit(mt, fact: Fact, kind: str, cfg: dict, max_rows: int | None = None) -> TraceResult:
+def run_budget_mb(mt, budget_mb: float | None = None) -> float:
+    "The memory budget of one batched forward: `budget_mb`, else half the free GPU memory, or 256 MB on the CPU."
+    if budget_mb is not None:
+        if not budget_mb > 0: raise ValueError(f"the memory budget must be a positive number of MB, got {budget_mb}")
+        return float(budget_mb)
+    mt = as_mt(mt)
+    if mt.device.type == 'cuda': return 0.5 * torch.cuda.mem_get_info(mt.device)[0] / 2**20
+    return 256.
+
+
+def run_threads(mt, threads: int | str | None = 'auto') -> int:
+    "Set torch's CPU threads for a run: `threads`; 'auto': 1 for a small model (d_model ≤ 512) on the CPU, else torch's default; None: leave it."
+    if threads == 'auto':
+        mt = as_mt(mt)
+        if mt.device.type == 'cpu' and mt.arch.d_model <= 512: torch.set_num_threads(1)
+    elif threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads must be a whole number of at least 1 (or 'auto'), got {threads!r}")
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()
+
+
+def trace_unit(mt, fact: Fact, kind: str, cfg: dict, max_rows: int | None = None,
+               budget_mb: float | None = None,  # memory budget of one batched forward, passed to both engines
+               ) -> TraceResult:
     "One unit: the trace of `fact` for `kind` with the run configuration `cfg`."
     corr = Corruption(k=cfg['noise'], sigma=cfg['sigma'], seed=cfg['seed'])
     ans = None if fact.answer is None else _spaced(fact.prompt, fact.answer)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         if kind in STATE_KINDS:
-            return trace_ssm_state(mt, fact.prompt, fact.subject, kind, samples=cfg['samples'], noise=corr, answer=ans)
+            return trace_ssm_state(mt, fact.prompt, fact.subject, kind, samples=cfg['samples'], noise=corr, answer=ans,
+                                   **({} if budget_mb is None else dict(budget_mb=budget_mb)))
         return calculate_hidden_flow(mt, fact.prompt, fact.subject, samples=cfg['samples'], noise=corr,
                                      window=cfg['window'], kind=None if kind == 'resid' else kind, answer=ans,
-                                     max_rows=max_rows)
+                                     max_rows=max_rows, **({} if budget_mb is None else dict(budget_mb=budget_mb)))
 
 
 def _dist_barrier(world: int):
@@ -446,6 +679,7 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
               rank: int | None = None, world_size: int | None = None,  # this process's share (default: from torchrun's RANK / WORLD_SIZE)
               budget_mb: float | None = None,  # memory per batched forward (default: from free GPU memory; 256 MB on CPU)
               check_fp32: int = 2,  # with a non-float32 dtype: re-trace this many units in float32 and report the largest difference
+              threads: int | str | None = None,  # torch CPU threads: a number, 'auto' (1 for small models on the CPU; the CLI's default), None: as set
               progress: bool = True,  # a tqdm bar on rank 0
               log=print,  # where the one-line messages go
               ) -> RunSummary:
@@ -458,33 +692,45 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
     if limit is not None and limit < 1: raise ValueError(f"limit must be a positive number of facts, got {limit}")
     all_facts = list(facts) if isinstance(facts, (list, tuple)) and facts and isinstance(facts[0], Fact) else read_facts(facts)
     facts = all_facts[:limit] if limit else all_facts
-    if isinstance(model, (ModelAndTokenizer, tuple)): mt = as_mt(model)
-    else:
-        if device is None and torch.cuda.is_available(): device = f'cuda:{local}'
-        mt = load_model(model, device=device, dtype=dtype)
-    kinds = check_run_kinds(mt, kinds if kinds is not None else default_run_kinds(mt))
-    cfg = run_config(mt, all_facts, samples, noise, window, sigma_from, seed)  # σ from the whole fact set, whatever `limit`
+    if threads not in (None, 'auto') and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be a whole number of at least 1 (or 'auto'), got {threads!r}")
+    if budget_mb is not None and not budget_mb > 0: raise ValueError(f"the memory budget must be a positive number of MB, got {budget_mb}")
     st = ResultStore(store)
-    writer = st.writer(rank, cfg)
-    stored = st.keys()
-    units = [(f, k) for f in facts for k in kinds]
-    for f, k in units:
-        s = stored.get((f.fact_id, k))
-        if s is not None and s[1] != f.prompt:
-            raise ValueError(f"fact {f.fact_id} in the store {st.path} has prompt {s[1]!r}, but this fact set has "
-                             f"{f.prompt!r}: a store holds one fact set; use another --out folder")
-    mine = [u for i, u in enumerate(units) if i % world == rank and (u[0].fact_id, u[1]) not in stored]
-    summ = RunSummary(str(st.path), len(units))
-    bar = None
-    if progress and rank == 0:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(units), initial=sum((f.fact_id, k) in stored for f, k in units), unit='unit',
-                   desc=f"{mt.name} × {len(kinds)} kinds", dynamic_ncols=True, smoothing=0.1)
-    prechecked, last_poll, n_rows = {}, 0., 0
+    if st.path.exists() and not st.path.is_dir(): raise ValueError(f"--out {st.path} is a file; give a folder for the store")
+    created = not st.path.exists()
+    lock = _StoreLock(st.path, rank, world).acquire()  # before any long work: one run at a time per store
+    old_threads, writer, bar = torch.get_num_threads(), None, None
+    intr = _Interrupt().__enter__()  # from here on, Ctrl-C / SIGTERM stop the run cleanly: lock released, resumable
     try:
-        with _Interrupt() as intr, warnings.catch_warnings():
+        if st.exists(): st.check_facts(all_facts)  # another fact set: refused before the model is loaded
+        if isinstance(model, (ModelAndTokenizer, tuple)): mt = as_mt(model)
+        else:
+            if device is None and torch.cuda.is_available(): device = f'cuda:{local}'
+            mt = load_model(model, device=device, dtype=dtype)
+        kinds = check_run_kinds(mt, kinds if kinds is not None else default_run_kinds(mt))
+        run_threads(mt, threads)
+        budget = run_budget_mb(mt, budget_mb)
+        cfg = run_config(mt, all_facts, samples, noise, window, sigma_from, seed)  # σ from the whole fact set, whatever `limit`
+        cfg['world_size'] = world
+        units = [(f, k) for f in facts for k in kinds]
+        writer = st.writer(rank, cfg, all_facts, [(f.fact_id, k) for f, k in units])
+        stored = st.keys()
+        for f, k in units:
+            s = stored.get((f.fact_id, k))
+            if s is not None and s[1] != f.prompt:
+                raise ValueError(f"fact {f.fact_id} in the store {st.path} has prompt {s[1]!r}, but this fact set has "
+                                 f"{f.prompt!r}: a store holds one fact set; use another --out folder")
+        mine = [u for i, u in enumerate(units) if i % world == rank and (u[0].fact_id, u[1]) not in stored]
+        summ = RunSummary(str(st.path), len(units))
+        if progress and rank == 0:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=len(units), initial=sum((f.fact_id, k) in stored for f, k in units), unit='unit',
+                       desc=f"{mt.name} × {len(kinds)} kinds", dynamic_ncols=True, smoothing=0.1)
+        prechecked, last_poll = {}, 0.
+        with warnings.catch_warnings():
             warnings.simplefilter('ignore', UnknownWordsWarning)  # unknown words outside a subject: not one line per unit
             for f, k in mine:
+                if intr.hit: break  # the unit before this one was the current unit
                 t1 = time.perf_counter()
                 if f.fact_id not in prechecked: prechecked[f.fact_id] = _precheck(mt, f)
                 bad = prechecked[f.fact_id]
@@ -492,8 +738,8 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
                     writer.put(f, k, bad[0], bad[1], prediction=bad[2])
                 else:
                     try:
-                        rows = None if k in STATE_KINDS else rows_per_forward(mt, len(mt.tokenizer(f.prompt)['input_ids']), budget_mb)
-                        r = trace_unit(mt, f, k, cfg, rows)
+                        rows = None if k in STATE_KINDS else _default_max_rows(mt, len(mt.tokenizer(f.prompt)['input_ids']), budget)
+                        r = trace_unit(mt, f, k, cfg, rows, budget)
                     except ValueError as e:  # bad data the pre-check did not catch: record it, go on
                         writer.put(f, k, 'failed', _reason(e))
                     except RuntimeError as e:  # e.g. out of memory: not stored, retried on resume
@@ -511,18 +757,21 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
                     el = now - t0
                     bar.set_postfix_str(f"{summ.computed * world / len(kinds) / el * 60:.1f} facts/min", refresh=False)
                     bar.refresh()
-                if intr.hit:
-                    summ.interrupted = True
-                    break
+        if intr.hit: summ.interrupted, summ.signum = True, intr.signum
     finally:
-        writer.close()
+        intr.__exit__()
+        if writer is not None: writer.close()
+        lock.release()
+        if created and st.path.is_dir() and not any(st.path.iterdir()): st.path.rmdir()  # a run refused before its first unit
         if bar is not None: bar.close()
+        if threads is not None: torch.set_num_threads(old_threads)
     summ.seconds = time.perf_counter() - t0
     summ.facts_per_min = summ.computed / len(kinds) / summ.seconds * 60 if summ.computed else float('nan')
     summ.peak_mb = peak_memory_mb(mt.device)
     if summ.interrupted:
         n = sum((f.fact_id, k) in st.keys() for f, k in units)
-        log(f"interrupted: stopped after the current unit; {n} of {len(units)} units are in {st.path}; "
+        how = 'SIGTERM' if summ.signum == getattr(signal, 'SIGTERM', None) else 'Ctrl-C'
+        log(f"interrupted ({how}): stopped after the current unit; {n} of {len(units)} units are in {st.path}; "
             "run the same command again to resume")
         _fill_counts(summ, st, units)
         return summ
@@ -597,42 +846,80 @@ def compare_figure(aies: dict,  # {(model, family): {kind: AIEResult}}
     return fig
 
 
+def _store_note(stat: dict) -> str:
+    "'' for a complete store; else why it is incomplete (pending units, a run writing it or a lock left behind)."
+    why = []
+    if stat['pending']: why.append(f"{stat['pending']} units pending")
+    w = stat['writing']
+    if w: why.append(f"a run is writing it (pid {w.get('pid')} on {w.get('host')}, since {w.get('started')})" if w['alive'] else
+                     f"a stopped run left its lock (pid {w.get('pid')}, since {w.get('started')}); resume it with the same command")
+    return '; '.join(why)
+
+
 def report(stores,  # a store folder, or several (e.g. a Mamba store and a GPT-2 store)
            out_dir,  # folder for the figures, summary.json, report.md and index.html (created)
            ) -> dict:  # name -> written path
-    "AIE per model and kind by ROME's six token groups (figures with 95% bands), a Mamba-vs-transformer figure, a summary."
+    """AIE per model and kind by ROME's six token groups (figures with 95% bands), a Mamba-vs-transformer figure, a summary.
+    Stores of one model are merged when their configurations match and their units are disjoint (else a `ValueError`);
+    an incomplete store (pending units, a run writing it) is reported as such."""
     import matplotlib
     import matplotlib.pyplot as plt
     stores = [stores] if isinstance(stores, (str, Path)) else list(stores)
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    summary, aies, written = dict(stores=[str(s) for s in stores], library=mamba_mediation.__version__, models={}), {}, {}
+    if not stores: raise ValueError("no store to report: give one or more store folders")
+    parts, stats = {}, []
     for s in stores:
         st = ResultStore(s)
         if not st.exists(): raise FileNotFoundError(f"no results store at {st.path} (no shard-*.sqlite in it); make one with `mamba-mediation run`")
-        df = st.frame()
+        if any(x['path'] == str(st.path) for x in stats): raise ValueError(f"the store {st.path} is given twice")
+        df = st.frame()  # a store holding a unit twice is refused here
         if df.empty: raise ValueError(f"the store {st.path} holds no unit yet")
-        for model, dm in df.groupby('model', sort=True):
-            cfg = dm['config'].iloc[0]
-            fam = cfg.get('family', '')
-            msum = summary['models'].setdefault(model, dict(family=fam, store=str(st.path), config=cfg, kinds={}))
-            order = {k: i for i, k in enumerate(('resid', 'mixer', 'ssm_output', 'gate', 'attn', 'mlp') + STATE_KINDS)}
-            for kind, dk in sorted(dm.groupby('kind'), key=lambda g: (order.get(g[0], 99), g[0])):
-                res = st.results(kind, model)
-                a = aie_from_results(res, kind, model, 1 if kind == 'resid' or kind in STATE_KINDS else cfg.get('window', 1),
-                                     keep_results=False)
-                aies.setdefault((model, fam), {})[kind] = a
-                reasons = Counter(_short_reason(r) for r in dk.loc[dk.status != 'done', 'reason'])
-                peak = {}
-                for g in ('last subject token', 'last token'):
-                    i = TOKEN_GROUPS.index(g)
-                    if a.counts[i]:
-                        l = int(np.nanargmax(a.mean[i]))
-                        peak[g] = dict(layer=l, aie=float(a.mean[i, l]), lower=float(a.lower[i, l]), upper=float(a.upper[i, l]))
-                msum['kinds'][kind] = dict(done=int((dk.status == 'done').sum()), skipped=int((dk.status == 'skipped').sum()),
-                                           failed=int((dk.status == 'failed').sum()), reasons=dict(reasons),
-                                           mean_clean_p=a.high_score, mean_corrupted_p=a.low_score,
-                                           group_counts=dict(zip(TOKEN_GROUPS, a.counts)), peak=peak,
-                                           aie=dict(zip(TOKEN_GROUPS, [[None if np.isnan(v) else float(v) for v in row] for row in a.mean])))
+        stat = st.status(); stat['note'] = _store_note(stat); stats.append(stat)
+        for model, dm in df.groupby('model', sort=True): parts.setdefault(model, []).append((st, dm))
+    for model, ps in parts.items():  # several stores of one model: one configuration, disjoint units
+        (st0, d0), c0 = ps[0], ps[0][1]['config'].iloc[0]
+        seen = {u: st0.path for u in zip(d0.fact_id, d0.kind)}
+        for st, dm in ps[1:]:
+            c = dm['config'].iloc[0]
+            diff = [k for k in COMPARED_KEYS if c0.get(k) != c.get(k)]
+            if diff:
+                raise ValueError(f"the stores {st0.path} and {st.path} both hold {model}, with different configurations "
+                                 f"({', '.join(f'{k}: {c0.get(k)!r} vs {c.get(k)!r}' for k in diff)}); report them separately")
+            both = [u for u in zip(dm.fact_id, dm.kind) if u in seen]
+            if both:
+                raise ValueError(f"the stores {seen[both[0]]} and {st.path} both hold {len(both)} units of {model} (e.g. fact "
+                                 f"{both[0][0]} × {both[0][1]}): a unit traced twice; report them separately")
+            seen.update({u: st.path for u in zip(dm.fact_id, dm.kind)})
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    summary = dict(stores=stats, complete=all(x['complete'] for x in stats), library=mamba_mediation.__version__, models={})
+    aies, written = {}, {}
+    order = {k: i for i, k in enumerate(('resid', 'mixer', 'ssm_output', 'gate', 'attn', 'mlp') + STATE_KINDS)}
+    for model, ps in sorted(parts.items()):
+        import pandas as pd
+        dm = pd.concat([d for _, d in ps], ignore_index=True)
+        cfgs = [c for c in dm['config'] if c]
+        cfg = {k: v for k, v in cfgs[0].items() if k not in ('threads', 'world_size', 'version')}
+        fam = cfg.get('family', '')
+        threads = sorted({c['threads'] for c in cfgs if c.get('threads') is not None})
+        msum = summary['models'].setdefault(model, dict(family=fam, store=', '.join(str(st.path) for st, _ in ps),
+                                                        config=cfg, threads=threads,
+                                                        versions=sorted({c.get('version', '?') for c in cfgs}), kinds={}))
+        for kind, dk in sorted(dm.groupby('kind'), key=lambda g: (order.get(g[0], 99), g[0])):
+            res = [r for st, _ in ps for r in st.results(kind, model)]  # disjoint units, store by store
+            a = aie_from_results(res, kind, model, 1 if kind == 'resid' or kind in STATE_KINDS else cfg.get('window', 1),
+                                 keep_results=False)
+            aies.setdefault((model, fam), {})[kind] = a
+            reasons = Counter(_short_reason(r) for r in dk.loc[dk.status != 'done', 'reason'])
+            peak = {}
+            for g in ('last subject token', 'last token'):
+                i = TOKEN_GROUPS.index(g)
+                if a.counts[i]:
+                    l = int(np.nanargmax(a.mean[i]))
+                    peak[g] = dict(layer=l, aie=float(a.mean[i, l]), lower=float(a.lower[i, l]), upper=float(a.upper[i, l]))
+            msum['kinds'][kind] = dict(done=int((dk.status == 'done').sum()), skipped=int((dk.status == 'skipped').sum()),
+                                       failed=int((dk.status == 'failed').sum()), reasons=dict(reasons),
+                                       mean_clean_p=a.high_score, mean_corrupted_p=a.low_score,
+                                       group_counts=dict(zip(TOKEN_GROUPS, a.counts)), peak=peak,
+                                       aie=dict(zip(TOKEN_GROUPS, [[None if np.isnan(v) else float(v) for v in row] for row in a.mean])))
     for (model, fam), by_kind in aies.items():
         ks = [k for k, a in by_kind.items() if a.n_used]
         if not ks: continue
@@ -657,23 +944,45 @@ def report(stores,  # a store folder, or several (e.g. a Mamba store and a GPT-2
     return written
 
 
+def _band(d) -> str: return f"{d['aie']:.3f} [{d['lower']:.3f}, {d['upper']:.3f}] @ {d['layer']}" if d else '–'
+
+
 def _rows(summary):
     for m, ms in summary['models'].items():
         for k, ks in ms['kinds'].items():
-            pk = ks['peak'].get('last subject token') or {}
-            pl = ks['peak'].get('last token') or {}
-            f = lambda d: f"{d['aie']:.3f} @ {d['layer']}" if d else '–'
-            yield (m, k, ks['done'], ks['skipped'], ks['failed'], f"{ks['mean_clean_p']:.3f}", f"{ks['mean_corrupted_p']:.3f}", f(pk), f(pl))
+            yield (m, k, ks['done'], ks['skipped'], ks['failed'], f"{ks['mean_clean_p']:.3f}", f"{ks['mean_corrupted_p']:.3f}",
+                   _band(ks['peak'].get('last subject token')), _band(ks['peak'].get('last token')))
 
 
-_HEAD = ('model', 'kind', 'traced', 'skipped', 'failed', 'clean p', 'corrupted p', 'peak AIE, last subject token (@ layer)',
-         'peak AIE, last token (@ layer)')
+_HEAD = ('model', 'kind', 'traced', 'skipped', 'failed', 'clean p', 'corrupted p',
+         'peak AIE [95% band], last subject token (@ layer)', 'peak AIE [95% band], last token (@ layer)')
+
+
+def _notes(summary) -> list:
+    "Plain-text lines of the report: the stores and whether each is complete, configurations, thread counts, failure reasons."
+    out = []
+    for x in summary['stores']:
+        out.append(f"Store {x['path']}: {x['units']} units, " + (f"INCOMPLETE: {x['note']}." if x['note'] else 'complete.'))
+    for m, ms in summary['models'].items():
+        c = ms['config']
+        out.append(f"{m} ({ms['family']}): " + ', '.join(f"{k} {c.get(k)}" for k in COMPARED_KEYS[3:] if k in c)
+                   + f", fact set {c.get('facts_hash', '?')}; mamba-mediation {', '.join(ms['versions'])}.")
+        if len(ms['threads']) > 1:
+            out.append(f"{m}: the store mixes torch thread counts ({', '.join(map(str, ms['threads']))}): scores agree within "
+                       "1e-6 across thread counts, not bit for bit.")
+        for k, ks in ms['kinds'].items():
+            if ks['reasons']:
+                out.append(f"{m} × {k}, not traced: " + '; '.join(f"{n} × {r}" for r, n in sorted(ks['reasons'].items(), key=lambda x: -x[1])) + '.')
+    return out
 
 
 def _markdown(summary, images) -> str:
-    lines = ['# Causal-tracing report', '', f"Stores: {', '.join(summary['stores'])} (mamba-mediation {summary['library']}).", '',
-             '| ' + ' | '.join(_HEAD) + ' |', '|' + '---|' * len(_HEAD)]
+    lines = ['# Causal-tracing report', '']
+    if not summary['complete']: lines += ['**Incomplete: some units are not traced yet (see the stores below).**', '']
+    lines += [f"mamba-mediation {summary['library']}. AIE: mean over the facts the model gets right, with the 95% band "
+              "(mean ± 1.96 standard errors).", '', '| ' + ' | '.join(_HEAD) + ' |', '|' + '---|' * len(_HEAD)]
     lines += ['| ' + ' | '.join(map(str, r)) + ' |' for r in _rows(summary)]
+    lines += [''] + [f"* {n}" for n in _notes(summary)]
     lines += [''] + [f"![{i}]({i})" for i in images]
     return '\n'.join(lines) + '\n'
 
@@ -682,12 +991,14 @@ def _html(summary, images) -> str:
     import html
     e = lambda x: html.escape(str(x))
     rows = ''.join('<tr>' + ''.join(f'<td>{e(c)}</td>' for c in r) + '</tr>' for r in _rows(summary))
+    notes = ''.join(f'<li>{e(n)}</li>' for n in _notes(summary))
+    warn = '' if summary['complete'] else '<p><b>Incomplete: some units are not traced yet (see the stores below).</b></p>'
     imgs = ''.join(f'<p><img src="{e(i)}" alt="{e(i)}" style="max-width:100%"></p>' for i in images)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>Causal-tracing report</title>"
             f"<style>body{{font-family:sans-serif;max-width:70em;margin:auto}}td,th{{border:1px solid #ccc;padding:2px 6px}}"
-            f"table{{border-collapse:collapse}}</style></head><body><h1>Causal-tracing report</h1>"
-            f"<p>Stores: {e(', '.join(summary['stores']))} (mamba-mediation {e(summary['library'])}).</p>"
-            f"<table><tr>{''.join(f'<th>{e(h)}</th>' for h in _HEAD)}</tr>{rows}</table>{imgs}</body></html>\n")
+            f"table{{border-collapse:collapse}}</style></head><body><h1>Causal-tracing report</h1>{warn}"
+            f"<p>mamba-mediation {e(summary['library'])}. AIE: mean over the facts the model gets right, with the 95% band.</p>"
+            f"<table><tr>{''.join(f'<th>{e(h)}</th>' for h in _HEAD)}</tr>{rows}</table><ul>{notes}</ul>{imgs}</body></html>\n")
 
 # %% ../nbs/07_runs.ipynb #a7c10042
 def add_cli_parsers(sub):
@@ -711,7 +1022,11 @@ def add_cli_parsers(sub):
     r.add_argument('--device', default=None, help='cpu or cuda (default: cuda:LOCAL_RANK if available)')
     r.add_argument('--dtype', default=None, help='float32 (default), bfloat16 or float16')
     r.add_argument('--budget-mb', type=float, default=None,
-                   help='memory of one batched forward (default: half the free GPU memory; 256 on the CPU)')
+                   help='memory of one batched forward, for every kind (default: half the free GPU memory; 256 on the CPU)')
+    r.add_argument('--threads', type=int, default=None,
+                   help="CPU threads for torch (default: 1 for small models (d_model ≤ 512, such as the toy ones) on the "
+                        "CPU, which run fastest on one thread, above all on a shared CPU; torch's default otherwise). "
+                        "Recorded in the store: scores are identical for one thread count, within 1e-6 across counts")
     r.add_argument('--check-fp32', type=int, default=2, metavar='N',
                    help='with --dtype bfloat16/float16: re-trace N units in float32 and report the largest difference (default 2)')
     r.add_argument('--no-progress', action='store_true', help='no progress bar')
@@ -725,13 +1040,17 @@ def cli_main(args) -> int:
     if args.command == 'report':
         written = report(args.stores, args.out)
         print(f"Wrote {len(written)} files to {args.out}/: {', '.join(sorted(written))}")
+        for x in json.loads(written['summary.json'].read_text())['stores']:
+            if x['note']: print(f"INCOMPLETE: {x['path']}: {x['note']}")
         return 0
+    if args.threads is not None and args.threads < 1: raise ValueError(f"--threads must be at least 1, got {args.threads}")
     kinds = None if args.kinds is None else [k for k in args.kinds.split(',') if k.strip()]
     rank = dist_info()[0]
     summ = run_facts(args.facts, model=args.model, kinds=kinds, store=args.out, samples=args.samples, noise=args.noise,
                      window=args.window, sigma_from=args.sigma_from, seed=args.seed, limit=args.limit,
                      device=args.device, dtype=args.dtype, budget_mb=args.budget_mb, check_fp32=args.check_fp32,
+                     threads='auto' if args.threads is None else args.threads,
                      progress=not args.no_progress, log=lambda s: print(s, file=sys.stderr, flush=True))
-    if summ.interrupted: return 130
+    if summ.interrupted: return 128 + (summ.signum or signal.SIGINT)  # 130 after Ctrl-C, 143 after SIGTERM
     if rank == 0: print(summ, flush=True)
     return 0
