@@ -44,24 +44,41 @@ def _add_trace_options(t, out_default: str):
     t.add_argument('--threads', type=int, default=None, help=_THREADS_HELP)
 
 
-# `run` and `report` (whole fact sets) are 07_runs' parsers; runs imports torch, so they are built only when one of
-# them is the command. The top-level --help lists them with these lines (a test checks that they are runs' own).
-_LAZY_COMMANDS = {
-    'run': 'trace a whole fact set into a results store (resumable; torchrun for many processes)',
-    'report': 'AIE figures, summary.json and a Markdown/HTML page from one or more stores',
-}
+def _add_run_commands(sub):
+    "The `run` and `report` subcommands (whole fact sets; the work is `runs.cli_main`, in 07_runs)."
+    r = sub.add_parser('run', help='trace a whole fact set into a results store (resumable; torchrun for many processes)')
+    r.add_argument('facts', help="'world' (the shipped fact world), a ROME known_1000.json, or a JSONL file of "
+                                 "{prompt, subject[, attribute]} records")
+    r.add_argument('--model', default=None, help='toy-mamba (default), toy-gpt2, a local folder or a hub id')
+    r.add_argument('--kinds', default=None, help='comma-separated kinds, e.g. resid,mixer,h,conv '
+                                                 '(default: resid,mixer,h,conv for Mamba; resid,attn,mlp for transformers)')
+    r.add_argument('--out', default='runs_store', help='the results store folder (default: runs_store)')
+    r.add_argument('--samples', type=int, default=10, help='corrupted samples per trace (default 10)')
+    r.add_argument('--noise', type=float, default=3.0, help='noise level k, in units of the embedding σ (default 3)')
+    r.add_argument('--window', type=int, default=None, help="layers restored together for the sublayer kinds "
+                                                            "(default ROME's 10, or half the layers below 20 layers)")
+    r.add_argument('--sigma-from', default='facts', metavar='SOURCE',
+                   help="subjects whose embedding std gives σ: 'facts' (every subject of FACTS; ROME's choice, default), "
+                        "'world', 'subject' (each fact's own), or a path to a known_1000.json")
+    r.add_argument('--seed', type=int, default=1, help='seed of the noise (default 1, as ROME)')
+    r.add_argument('--limit', type=int, default=None, help='trace only the first N facts')
+    r.add_argument('--device', default=None, help='cpu or cuda (default: cuda:LOCAL_RANK if available)')
+    r.add_argument('--dtype', default=None, help='float32 (default), bfloat16 or float16')
+    r.add_argument('--budget-mb', type=float, default=None,
+                   help='memory of one batched forward, for every kind (default: half the free GPU memory; 256 on the CPU)')
+    r.add_argument('--threads', type=int, default=None,
+                   help="CPU threads for torch (default: 1 for small models (d_model ≤ 512, such as the toy ones) on the "
+                        "CPU, which run fastest on one thread, above all on a shared CPU; torch's default otherwise). "
+                        "Recorded in the store: scores are identical for one thread count, within 1e-6 across counts")
+    r.add_argument('--check-fp32', type=int, default=2, metavar='N',
+                   help='with --dtype bfloat16/float16: re-trace N units in float32 and report the largest difference (default 2)')
+    r.add_argument('--no-progress', action='store_true', help='no progress bar')
+    p = sub.add_parser('report', help='AIE figures, summary.json and a Markdown/HTML page from one or more stores')
+    p.add_argument('stores', nargs='+', help='results store folders (e.g. a Mamba run and a GPT-2 run)')
+    p.add_argument('--out', default='report', help='output folder (default: report)')
 
 
-def _command(argv: list[str]) -> str | None:
-    "The subcommand named in `argv` (None before it: `--help`, or none given)."
-    for a in argv:
-        if a in ('-h', '--help'): return None
-        if not a.startswith('-'): return a
-    return None
-
-
-def _parser(command: str | None = None  # the subcommand to be parsed: `run`/`report` build runs' full parsers
-            ) -> argparse.ArgumentParser:
+def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog='mamba-mediation',
                 description='Causal tracing (ROME-style) for Mamba and transformer language models.',
                 epilog='Small models on the CPU (the toy ones) run on one torch thread unless --threads says otherwise.')
@@ -97,11 +114,7 @@ def _parser(command: str | None = None  # the subcommand to be parsed: `run`/`re
                         'not depend on it)')
     r.add_argument('--world', default=None,
                    help='a world folder (relations.json, facts.tsv, ...) instead of the shipped world')
-    if command in _LAZY_COMMANDS:
-        from mamba_mediation.runs import add_cli_parsers  # `run` and `report`: whole fact sets (07_runs)
-        add_cli_parsers(sub)
-    else:
-        for name, h in _LAZY_COMMANDS.items(): sub.add_parser(name, help=h, add_help=False)
+    _add_run_commands(sub)
     return p
 
 def _sigma_subjects(source: str | None,  # --sigma-from: None, 'subject', 'world' or a path
@@ -272,7 +285,7 @@ def main(argv: list[str] | None = None  # arguments (default: `sys.argv[1:]`)
     cmd = 'mamba-mediation'
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        try: args = _parser(_command(argv)).parse_args(argv)
+        try: args = _parser().parse_args(argv)
         except SystemExit as e: return e.code if isinstance(e.code, int) else 2  # usage errors (one line), --help
         cmd = f'mamba-mediation {args.command}'
         with warnings.catch_warnings():

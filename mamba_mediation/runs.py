@@ -25,7 +25,7 @@ from .ssm_state import STATE_KINDS, trace_ssm_state
 __all__ = ['SCHEMA', 'COMPARED_KEYS', 'Fact', 'read_facts', 'StoreError', 'facts_hash', 'ResultStore', 'default_run_kinds',
            'check_run_kinds', 'dist_info', 'model_fingerprint', 'rows_per_forward', 'peak_memory_mb', 'RunSummary',
            'run_config', 'run_budget_mb', 'run_threads', 'trace_unit', 'run_facts', 'dtype_check', 'compare_figure',
-           'report', 'add_cli_parsers', 'cli_main']
+           'report', 'cli_main']
 
 # %% ../nbs/07_runs.ipynb #a7c10007
 @dataclass
@@ -1001,40 +1001,6 @@ def _html(summary, images) -> str:
             f"<table><tr>{''.join(f'<th>{e(h)}</th>' for h in _HEAD)}</tr>{rows}</table><ul>{notes}</ul>{imgs}</body></html>\n")
 
 # %% ../nbs/07_runs.ipynb #a7c10042
-def add_cli_parsers(sub):
-    "Add the `run` and `report` subcommands to the `mamba-mediation` parser's subparsers `sub`."
-    r = sub.add_parser('run', help='trace a whole fact set into a results store (resumable; torchrun for many processes)')
-    r.add_argument('facts', help="'world' (the shipped fact world), a ROME known_1000.json, or a JSONL file of "
-                                 "{prompt, subject[, attribute]} records")
-    r.add_argument('--model', default=None, help='toy-mamba (default), toy-gpt2, a local folder or a hub id')
-    r.add_argument('--kinds', default=None, help='comma-separated kinds, e.g. resid,mixer,h,conv '
-                                                 '(default: resid,mixer,h,conv for Mamba; resid,attn,mlp for transformers)')
-    r.add_argument('--out', default='runs_store', help='the results store folder (default: runs_store)')
-    r.add_argument('--samples', type=int, default=10, help='corrupted samples per trace (default 10)')
-    r.add_argument('--noise', type=float, default=3.0, help='noise level k, in units of the embedding σ (default 3)')
-    r.add_argument('--window', type=int, default=None, help="layers restored together for the sublayer kinds "
-                                                            "(default ROME's 10, or half the layers below 20 layers)")
-    r.add_argument('--sigma-from', default='facts', metavar='SOURCE',
-                   help="subjects whose embedding std gives σ: 'facts' (every subject of FACTS; ROME's choice, default), "
-                        "'world', 'subject' (each fact's own), or a path to a known_1000.json")
-    r.add_argument('--seed', type=int, default=1, help='seed of the noise (default 1, as ROME)')
-    r.add_argument('--limit', type=int, default=None, help='trace only the first N facts')
-    r.add_argument('--device', default=None, help='cpu or cuda (default: cuda:LOCAL_RANK if available)')
-    r.add_argument('--dtype', default=None, help='float32 (default), bfloat16 or float16')
-    r.add_argument('--budget-mb', type=float, default=None,
-                   help='memory of one batched forward, for every kind (default: half the free GPU memory; 256 on the CPU)')
-    r.add_argument('--threads', type=int, default=None,
-                   help="CPU threads for torch (default: 1 for small models (d_model ≤ 512, such as the toy ones) on the "
-                        "CPU, which run fastest on one thread, above all on a shared CPU; torch's default otherwise). "
-                        "Recorded in the store: scores are identical for one thread count, within 1e-6 across counts")
-    r.add_argument('--check-fp32', type=int, default=2, metavar='N',
-                   help='with --dtype bfloat16/float16: re-trace N units in float32 and report the largest difference (default 2)')
-    r.add_argument('--no-progress', action='store_true', help='no progress bar')
-    p = sub.add_parser('report', help='AIE figures, summary.json and a Markdown/HTML page from one or more stores')
-    p.add_argument('stores', nargs='+', help='results store folders (e.g. a Mamba run and a GPT-2 run)')
-    p.add_argument('--out', default='report', help='output folder (default: report)')
-
-
 def cli_main(args) -> int:
     "Run the `run` or `report` subcommand parsed into `args`; returns the exit status."
     if args.command == 'report':
