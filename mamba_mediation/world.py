@@ -274,10 +274,9 @@ def _scan_inline(dt, A, u, B, C):
     """The sequential scan with each step's decay exp(dt_t A) and input u_t B_t computed inside the loop, from dt, u [b,T,D],
     A [D,N], B, C [b,T,N]: nothing of size [b,T,D,N] is made, every step works on [b,D,N] slices that stay in cache.
     The same operations on the same numbers as `_scan_sequential`: the same values, bit for bit."""
-    s, ys = None, []
+    s, ys = u.new_zeros(u.shape[0], u.shape[2], A.shape[1]), []
     for dt_t, u_t, b_t, c_t in zip(dt.unbind(1), u.unbind(1), B.unbind(1), C.unbind(1)):
-        bx_t = u_t.unsqueeze(-1) * b_t.unsqueeze(1)                                     # Δ B x [b,D,N]
-        s = bx_t if s is None else torch.exp(dt_t.unsqueeze(-1) * A) * s + bx_t         # (the first step: from a zero state)
+        s = torch.exp(dt_t.unsqueeze(-1) * A) * s + u_t.unsqueeze(-1) * b_t.unsqueeze(1)  # exp(Δ A) s + Δ B x [b,D,N]
         ys.append((s * c_t.unsqueeze(1)).sum(-1))
     return torch.stack(ys, 1)
 
