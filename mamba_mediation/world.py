@@ -15,9 +15,9 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['WORLD_DIR', 'WORLD', 'FACTS', 'RELATIONS', 'TAKES_THE', 'SPECIAL_TOKENS', 'KNOWN_URL', 'KNOWN_PATH', 'KNOWN_FIELDS',
-           'MODELS_DIR', 'TOY_BATCH', 'TOY_EPOCHS', 'TRAIN_DISTANCES', 'EVAL_DISTANCES', 'LADDER', 'SHIPPED_LADDER',
-           'Fact', 'Relation', 'World', 'load_world', 'subject_phrase', 'rome_template', 'prompts', 'world_words',
-           'build_tokenizer', 'world_as_known', 'load_known', 'evaluate_facts', 'accuracy_by_relation',
+           'SCANS', 'MODELS_DIR', 'TOY_BATCH', 'TOY_EPOCHS', 'TRAIN_DISTANCES', 'EVAL_DISTANCES', 'LADDER',
+           'SHIPPED_LADDER', 'Fact', 'Relation', 'World', 'load_world', 'subject_phrase', 'rome_template', 'prompts',
+           'world_words', 'build_tokenizer', 'world_as_known', 'load_known', 'evaluate_facts', 'accuracy_by_relation',
            'train_toy_model', 'train_toy_models', 'long_range_prompts', 'in_context_prompts', 'two_hop_chains',
            'two_hop_prompts', 'task_words', 'evaluate_tasks', 'task_mixture', 'ladder_dir', 'train_ladder']
 
@@ -259,8 +259,53 @@ def load_known(path_or_url=None,  # local path to a known_1000.json, or a URL (d
     return data
 
 # %% ../nbs/05_world.ipynb #bd635853
-def _mamba_hidden(model, ids):
+SCANS = ('sequential', 'inline', 'chunked')   # the selective scans `_mamba_hidden` can run
+
+def _scan_sequential(dA, dBx, C):
+    "Selective scan one position at a time: s_t = dA_t s_(t-1) + dBx_t, y_t = C_t . s_t. dA, dBx [b,T,D,N], C [b,T,N] -> y [b,T,D]."
+    s, ys = torch.zeros_like(dBx[:, 0]), []
+    # unbind, not dA[:, t]: the backward of an index writes a full-size zero tensor per step (quadratic in T)
+    for a_t, bx_t, c_t in zip(dA.unbind(1), dBx.unbind(1), C.unbind(1)):
+        s = a_t * s + bx_t
+        ys.append((s * c_t.unsqueeze(1)).sum(-1))                                       # C h [b,D]
+    return torch.stack(ys, 1)
+
+def _scan_inline(dt, A, u, B, C):
+    """The sequential scan with each step's decay exp(dt_t A) and input u_t B_t computed inside the loop, from dt, u [b,T,D],
+    A [D,N], B, C [b,T,N]: nothing of size [b,T,D,N] is made, every step works on [b,D,N] slices that stay in cache.
+    The same operations on the same numbers as `_scan_sequential`: the same values, bit for bit."""
+    s, ys = u.new_zeros(u.shape[0], u.shape[2], A.shape[1]), []
+    for dt_t, u_t, b_t, c_t in zip(dt.unbind(1), u.unbind(1), B.unbind(1), C.unbind(1)):
+        s = torch.exp(dt_t.unsqueeze(-1) * A) * s + u_t.unsqueeze(-1) * b_t.unsqueeze(1)  # exp(Δ A) s + Δ B x [b,D,N]
+        ys.append((s * c_t.unsqueeze(1)).sum(-1))
+    return torch.stack(ys, 1)
+
+def _scan_chunked(dA, dBx, C, chunk: int = 8):
+    """The same scan, parallel within chunks of `chunk` positions (a Hillis-Steele doubling scan: log2(chunk) steps over
+    whole chunks), the state carried from chunk to chunk. Only products of decays (each in (0, 1]) are formed: nothing overflows."""
+    b, T, D, N = dA.shape
+    nc = -(-T // chunk); pad = nc * chunk - T
+    a = F.pad(dA, (0, 0, 0, 0, 0, pad), value=1.).view(b, nc, chunk, D, N)   # padding: decay 1, input 0 (after the end: unused)
+    x = F.pad(dBx, (0, 0, 0, 0, 0, pad)).view(b, nc, chunk, D, N)
+    off = 1
+    while off < chunk:   # after this: x = the state from a zero state at the chunk's start, a = the decay since the chunk's start
+        x = torch.cat([x[:, :, :off], torch.addcmul(x[:, :, off:], a[:, :, off:], x[:, :, :-off])], 2)
+        a = torch.cat([a[:, :, :off], a[:, :, off:] * a[:, :, :-off]], 2)
+        off *= 2
+    s, states = x.new_zeros(b, 1, D, N), []
+    for x_c, a_c in zip(x.unbind(1), a.unbind(1)):                                     # carry the state across chunks
+        s_c = torch.addcmul(x_c, a_c, s); states.append(s_c); s = s_c[:, -1:]
+    return (torch.cat(states, 1)[:, :T] * C.unsqueeze(2)).sum(-1)
+
+def _check_scan(scan, chunk):
+    if scan not in SCANS: raise ValueError(f'scan must be one of {SCANS}, got {scan!r}')
+    if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1: raise ValueError(f'chunk must be a positive integer, got {chunk!r}')
+
+def _mamba_hidden(model, ids,
+                  scan: str = 'sequential',   # 'sequential' (the reference; trained the shipped models), 'inline' or 'chunked'
+                  chunk: int = 8):            # positions per chunk of the chunked scan
     "Final hidden states [b, T, d] of a HF `MambaForCausalLM` for ids [b, T] (vectorised scan; differentiable)."
+    _check_scan(scan, chunk)
     bb = model.backbone
     h = bb.embeddings(ids)
     T = ids.shape[1]
@@ -272,20 +317,19 @@ def _mamba_hidden(model, ids):
         x = F.silu(x)
         dt, B, C = m.x_proj(x).split([m.time_step_rank, m.ssm_state_size, m.ssm_state_size], dim=-1)
         dt = F.softplus(m.dt_proj(dt))                                                  # Δ [b,T,D]
-        dA = torch.exp(dt.unsqueeze(-1) * -torch.exp(m.A_log.float()))                  # exp(Δ A) [b,T,D,N]
-        dBx = (dt * x).unsqueeze(-1) * B.unsqueeze(2)                                   # Δ B x [b,T,D,N]
-        s, ys = torch.zeros_like(dBx[:, 0]), []
-        # unbind, not dA[:, t]: the backward of an index writes a full-size zero tensor per step (quadratic in T)
-        for a_t, bx_t, c_t in zip(dA.unbind(1), dBx.unbind(1), C.unbind(1)):
-            s = a_t * s + bx_t
-            ys.append((s * c_t.unsqueeze(1)).sum(-1))                                   # C h [b,D]
-        y = (torch.stack(ys, 1) + x * m.D) * F.silu(z)
+        A = -torch.exp(m.A_log.float())                                                 # A [D,N]
+        if scan == 'inline': ys = _scan_inline(dt, A, dt * x, B, C)
+        else:
+            dA = torch.exp(dt.unsqueeze(-1) * A)                                        # exp(Δ A) [b,T,D,N]
+            dBx = (dt * x).unsqueeze(-1) * B.unsqueeze(2)                               # Δ B x [b,T,D,N]
+            ys = _scan_sequential(dA, dBx, C) if scan == 'sequential' else _scan_chunked(dA, dBx, C, chunk)
+        y = (ys + x * m.D) * F.silu(z)
         h = h + m.out_proj(y)
     return bb.norm_f(h)
 
-def _answer_logits(model, ids, last):
+def _answer_logits(model, ids, last, scan='sequential', chunk=8):
     "Logits [b, V] at positions `last` [b] (the last prompt token) for a toy Mamba or GPT-2."
-    h = _mamba_hidden(model, ids) if model.config.model_type == 'mamba' else model.transformer(input_ids=ids).last_hidden_state
+    h = _mamba_hidden(model, ids, scan, chunk) if model.config.model_type == 'mamba' else model.transformer(input_ids=ids).last_hidden_state
     return model.lm_head(h[torch.arange(len(ids), device=ids.device), last])
 
 def _encode(tokenizer, ps):
@@ -382,12 +426,16 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
                     tasks=None,                 # more training prompts (task generators' dicts), mixed with the facts;
                                                 # or a function epoch -> prompts, for a fresh draw every epoch
                     eval_tasks: list = None,    # prompts scored per task and distance at the end (into the metrics)
-                    world=None                  # a `World` or a world folder (default: the shipped world)
+                    world=None,                 # a `World` or a world folder (default: the shipped world)
+                    scan: str = 'inline',       # the Mamba's training scan: 'inline' (the fastest on a CPU), 'sequential'
+                                                # (trained the shipped models) or 'chunked' (parallel within chunks)
+                    chunk: int = 8              # positions per chunk of the chunked scan
                    ):
     """Train one toy model on every fact × training template, plus `tasks` (object-token loss). Returns (model,
     tokenizer, metrics). With tasks, the vocabulary grows by their words and the GPT-2's positions (and the
     tokenizer's maximum length) cover the longest prompt; without, the tokenizer is exactly `build_tokenizer(world=world)`."""
     from tqdm.auto import tqdm
+    _check_scan(scan, chunk)
     if threads: torch.set_num_threads(threads)
     t0 = time.time()
     w, eval_tasks, fresh = _world(world), list(eval_tasks or []), callable(tasks)
@@ -415,7 +463,7 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
         for b in _batches(lengths, batch_size, g):
             b = torch.tensor(b); L = int(last[b].max()) + 1
             for grp in opt.param_groups: grp['lr'] = lr * min(1., (step + 1) / warmup)
-            logits = _answer_logits(model, ids[b, :L], last[b])
+            logits = _answer_logits(model, ids[b, :L], last[b], scan, chunk)
             loss = F.cross_entropy(logits, obj[b])
             opt.zero_grad(); loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -437,6 +485,7 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
                    heldout_acc=evaluate_facts(model, tok, facts, split='heldout', world=w),
                    n_params=sum(p.numel() for p in model.parameters()), config=model.config.to_dict(),
                    curve=curve, threads=threads, torch_version=torch.__version__)
+    if kind == 'mamba': metrics['scan'] = f'{scan} (chunk {chunk})' if scan == 'chunked' else scan
     if w is not WORLD: metrics['world'] = str(w.folder)
     if tasks or eval_tasks:
         metrics['n_task_prompts'] = {t: sum(p['task'] == t for p in tasks) for t in dict.fromkeys(p['task'] for p in tasks)}
