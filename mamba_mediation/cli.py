@@ -15,6 +15,9 @@ from pathlib import Path
 # build and run the parser without torch, transformers or numpy (each command imports what it needs).
 
 
+_SCANS = ('inline', 'sequential', 'chunked')  # world.SCANS, named here so that parsing imports no torch
+
+
 class _Parser(argparse.ArgumentParser):
     "argparse, with usage errors in one line (`mamba-mediation CMD: error: ...`, exit 2) like every other error."
     def error(self, message):
@@ -114,6 +117,10 @@ def _parser() -> argparse.ArgumentParser:
                         'not depend on it)')
     r.add_argument('--world', default=None,
                    help='a world folder (relations.json, facts.tsv, ...) instead of the shipped world')
+    r.add_argument('--scan', default='inline', choices=_SCANS,
+                   help="the toy Mamba's training scan (world.SCANS): 'inline' (default, the fastest on a CPU), "
+                        "'sequential' (the one the shipped models were trained with: reproduces them bit for bit), "
+                        "'chunked' (parallel within chunks)")
     _add_run_commands(sub)
     return p
 
@@ -254,7 +261,7 @@ def _run(args) -> int:
         from mamba_mediation import world
         w = {'world': world.load_world(args.world)} if args.world else {}  # a bad world folder: an error now
         common = dict(out_dir=args.out, seed=args.seed, progress=True, mixture=not args.facts_only, jobs=args.jobs,
-                      threads=1, **w)
+                      threads=1, scan=args.scan, **w)
         if args.ladder is None: metrics = world.train_toy_models(**common)
         else:
             names = {'shipped': list(world.SHIPPED_LADDER), 'all': list(world.LADDER)}.get(
