@@ -22,10 +22,11 @@ __all__ = ['CORRUPTION_KINDS', 'MEASURES', 'BATCHED_FAMILIES', 'SEVER_PROCEDURES
            'make_noise', 'noise_chunks', 'corrupt_embeddings', 'score_logits', 'average_score', 'indirect_effect',
            'relative_recovery', 'TraceResult', 'layer_kinds', 'check_kind', 'layer_window', 'trace_with_patch',
            'LayerStack', 'check_samples', 'check_prompt', 'trace_restorations', 'calculate_hidden_flow',
-           'trace_important_states', 'trace_important_window', 'plot_trace_heatmap', 'plot_traces', 'token_groups',
-           'AIEResult', 'average_indirect_effect', 'aie_from_results', 'plot_aie', 'plot_aie_heatmap', 'record_fields',
-           'default_kinds', 'all_levels', 'check_levels', 'short_prompt', 'short_text', 'plot_overview', 'FolderLock',
-           'default_window', 'shared_scale', 'estimate_trace', 'trace_to_folder', 'compare_models', 'trace_widget']
+           'trace_important_states', 'trace_important_window', 'short_prompt', 'short_text', 'plot_trace_heatmap',
+           'plot_traces', 'token_groups', 'AIEResult', 'average_indirect_effect', 'aie_from_results', 'plot_aie',
+           'plot_aie_heatmap', 'record_fields', 'default_kinds', 'all_levels', 'check_levels', 'plot_overview',
+           'FolderLock', 'default_window', 'shared_scale', 'estimate_trace', 'trace_to_folder', 'compare_models',
+           'trace_widget']
 
 # %% ../nbs/02_trace.ipynb #1e8927dd
 def as_mt(mt) -> ModelAndTokenizer:
@@ -734,6 +735,12 @@ def _max_positions(model) -> int | None:
 SEVER_PROCEDURES = ('one-draw', 'rome')
 
 
+def _check_budget(budget_mb):
+    if isinstance(budget_mb, bool) or not isinstance(budget_mb, (int, float, np.integer, np.floating)) or \
+            not math.isfinite(budget_mb) or budget_mb <= 0:
+        raise ValueError(f"budget_mb must be a positive number of megabytes, got {budget_mb!r}")
+
+
 def check_samples(samples) -> int:
     "`samples` as a positive int, or a `ValueError`."
     if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
@@ -893,6 +900,21 @@ KIND_CMAPS = {'resid': 'Purples', 'mlp': 'Greens', 'attn': 'Reds', 'mixer': 'Blu
               'gate': 'RdPu'}
 KIND_LABELS = {'resid': 'residual stream', 'mlp': 'MLP', 'attn': 'attention', 'mixer': 'mixer output',
                'ssm_output': 'SSM output', 'gate': 'gate'}
+
+
+def short_prompt(prompt: str,  # the prompt
+                 words: int = 5,  # words kept at each end
+                 ) -> str:  # the prompt, or "first words … last words" when it is longer than 2·words + 1 words
+    "A prompt shortened for a figure's title: its first and last words around '…'."
+    w = str(prompt).split()
+    s = prompt if len(w) <= 2 * words + 1 else ' '.join(w[:words]) + ' … ' + ' '.join(w[-words:])
+    return short_text(s, 24 * words)
+
+
+def short_text(text: str, width: int = 120) -> str:
+    "Each line of `text` at most `width` characters, cut in the middle with '…'."
+    cut = lambda t: t if len(t) <= width else t[:width // 2 - 1] + ' … ' + t[-(width - width // 2 - 2):]
+    return '\n'.join(cut(t) for t in str(text).split('\n'))
 
 
 def _kname(kind): return KIND_ALIASES.get(kind, kind)
@@ -1204,21 +1226,6 @@ def _level_label(k) -> str:
 def _file_name(k) -> str: return _kname(k).replace('+', '_')
 
 
-def short_prompt(prompt: str,  # the prompt
-                 words: int = 5,  # words kept at each end
-                 ) -> str:  # the prompt, or "first words … last words" when it is longer than 2·words + 1 words
-    "A prompt shortened for a figure's title: its first and last words around '…'."
-    w = str(prompt).split()
-    s = prompt if len(w) <= 2 * words + 1 else ' '.join(w[:words]) + ' … ' + ' '.join(w[-words:])
-    return short_text(s, 24 * words)
-
-
-def short_text(text: str, width: int = 120) -> str:
-    "Each line of `text` at most `width` characters, cut in the middle with '…'."
-    cut = lambda t: t if len(t) <= width else t[:width // 2 - 1] + ' … ' + t[-(width - width // 2 - 2):]
-    return '\n'.join(cut(t) for t in str(text).split('\n'))
-
-
 def _labels(r: TraceResult) -> list[str]:
     b, e = r.subject_range
     return [(repr(t)[1:-1] + '*') if b <= i < e else repr(t)[1:-1] for i, t in enumerate(r.input_tokens)]
@@ -1328,12 +1335,6 @@ def _prepare_out(out_dir) -> Path:
     try: out.mkdir(parents=True, exist_ok=True)
     except OSError as ex: raise ValueError(f"cannot create the output folder {out} ({ex.strerror})") from None
     return out
-
-
-def _check_budget(budget_mb):
-    if isinstance(budget_mb, bool) or not isinstance(budget_mb, (int, float, np.integer, np.floating)) or \
-            not math.isfinite(budget_mb) or budget_mb <= 0:
-        raise ValueError(f"budget_mb must be a positive number of megabytes, got {budget_mb!r}")
 
 
 def default_window(mt) -> int:
