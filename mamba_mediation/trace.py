@@ -19,13 +19,14 @@ from .load import ModelAndTokenizer, arch_info
 __all__ = ['CORRUPTION_KINDS', 'MEASURES', 'BATCHED_FAMILIES', 'SEVER_PROCEDURES', 'KIND_CMAPS', 'KIND_LABELS', 'TOKEN_GROUPS',
            'GROUP_COLORS', 'STATE_LEVELS', 'MANIFEST', 'LOCK', 'as_mt', 'find_subject_range', 'make_inputs',
            'predict_token', 'embedding_module', 'collect_embedding_std', 'Corruption', 'as_corruption', 'resolve_sigma',
-           'make_noise', 'corrupt_embeddings', 'score_logits', 'average_score', 'indirect_effect', 'relative_recovery',
-           'TraceResult', 'layer_kinds', 'check_kind', 'layer_window', 'trace_with_patch', 'LayerStack',
-           'check_samples', 'check_prompt', 'trace_restorations', 'calculate_hidden_flow', 'trace_important_states',
-           'trace_important_window', 'plot_trace_heatmap', 'plot_traces', 'token_groups', 'AIEResult',
-           'average_indirect_effect', 'aie_from_results', 'plot_aie', 'plot_aie_heatmap', 'record_fields',
-           'default_kinds', 'all_levels', 'check_levels', 'plot_overview', 'FolderLock', 'default_window',
-           'trace_to_folder', 'compare_models', 'trace_widget']
+           'make_noise', 'noise_chunks', 'corrupt_embeddings', 'score_logits', 'average_score', 'indirect_effect',
+           'relative_recovery', 'TraceResult', 'layer_kinds', 'check_kind', 'layer_window', 'trace_with_patch',
+           'LayerStack', 'check_samples', 'check_prompt', 'trace_restorations', 'calculate_hidden_flow',
+           'trace_important_states', 'trace_important_window', 'short_prompt', 'short_text', 'plot_trace_heatmap',
+           'plot_traces', 'token_groups', 'AIEResult', 'average_indirect_effect', 'aie_from_results', 'plot_aie',
+           'plot_aie_heatmap', 'record_fields', 'default_kinds', 'all_levels', 'check_levels', 'plot_overview',
+           'FolderLock', 'default_window', 'shared_scale', 'estimate_trace', 'trace_to_folder', 'compare_models',
+           'trace_widget']
 
 # %% ../nbs/02_trace.ipynb #1e8927dd
 def as_mt(mt) -> ModelAndTokenizer:
@@ -53,11 +54,15 @@ def _token_spans(tokenizer, prompt: str) -> tuple[list[int], list[tuple[int, int
     return list(ids), spans
 
 
-def find_subject_range(tokenizer,  # a Hugging Face tokenizer
+def find_subject_range(tokenizer,  # a Hugging Face tokenizer, or a `ModelAndTokenizer` / (model, tokenizer) pair
                        prompt: str,  # the prompt, e.g. "The Eiffel Tower is located in"
                        subject: str,  # a substring of `prompt`, e.g. "Eiffel Tower"
                        ) -> tuple[int, int]:  # token range [start, end) of the subject
     "Token range `[start, end)` of the first occurrence of `subject` in `prompt`."
+    if isinstance(tokenizer, ModelAndTokenizer): tokenizer = tokenizer.tokenizer
+    elif isinstance(tokenizer, (tuple, list)) and len(tokenizer) == 2: tokenizer = tokenizer[1]
+    if not callable(tokenizer):
+        raise TypeError(f"find_subject_range needs a tokenizer or a ModelAndTokenizer, got {type(tokenizer).__name__}")
     if not subject or not subject.strip(): raise ValueError("the subject is empty: pass the words of the prompt to corrupt")
     idx = prompt.find(subject)
     if idx < 0:
@@ -191,6 +196,19 @@ def make_noise(corruption: Corruption,  # the corruption spec
                draw: int = 0,  # 0: the first draw of `RandomState(seed)` (ROME's); 1: the draw after it, ...
                ) -> torch.Tensor:  # float64 noise, [samples, n_tokens, d_model]
     "The noise of a trace, drawn from `RandomState(seed)` exactly as ROME draws it."
+    return torch.cat(list(noise_chunks(corruption, samples, n_tokens, d_model, sigma, draw)))
+
+
+def noise_chunks(corruption: Corruption,  # the corruption spec
+                 samples: int,  # number of corrupted rows in all
+                 n_tokens: int,  # number of subject tokens
+                 d_model: int,  # embedding width
+                 sigma: float | None = None,  # σ (needed unless `scale` or `noise` is given)
+                 draw: int = 0,  # which draw of the generator, as in `make_noise`
+                 chunk: int | None = None,  # samples per chunk (default: all of them in one chunk)
+                 ):  # yields float64 noise chunks [≤ chunk, n_tokens, d_model]
+    """`make_noise` in chunks of samples, for traces whose noise does not fit in memory at once: one `RandomState(seed)`
+    draws sample after sample, chunk by chunk, so the concatenated chunks are `make_noise`'s noise, whatever the chunking."""
     c = corruption
     if c.noise is not None:
         if draw: raise ValueError("a second noise draw needs noise drawn from a seed, not a noise tensor")
@@ -198,14 +216,19 @@ def make_noise(corruption: Corruption,  # the corruption spec
         if z.ndim == 2: z = z[None]
         if tuple(z.shape[1:]) != (n_tokens, d_model):
             raise ValueError(f"noise tensor has shape {tuple(z.shape)}, expected [samples, {n_tokens}, {d_model}]")
-        return z
+        step = chunk or z.shape[0]
+        for a in range(0, z.shape[0], step): yield z[a:a + step]
+        return
     scale = c.scale if c.scale is not None else (c.k * sigma if sigma is not None else None)
     if scale is None: raise ValueError("no noise scale: give Corruption(scale=...) or sigma / subjects to estimate σ")
     if not math.isfinite(scale): raise ValueError(f"the noise scale is not finite ({scale!r}): check sigma and k")
     rs = np.random.RandomState(c.seed)
-    shape = (samples, n_tokens, d_model)
-    for _ in range(draw + 1): z = rs.uniform(-1, 1, shape) if c.kind == 'uniform' else rs.randn(*shape)
-    return scale * torch.from_numpy(z)
+    step = chunk or samples
+    gen = ((lambda m: rs.uniform(-1, 1, (m, n_tokens, d_model))) if c.kind == 'uniform'
+           else (lambda m: rs.randn(m, n_tokens, d_model)))
+    for _ in range(draw):  # earlier draws, drawn and dropped chunk by chunk
+        for a in range(0, samples, step): gen(min(step, samples - a))
+    for a in range(0, samples, step): yield scale * torch.from_numpy(gen(min(step, samples - a)))
 
 # %% ../nbs/02_trace.ipynb #a1b14ae5
 @torch.no_grad()
@@ -235,12 +258,30 @@ def corrupt_embeddings(mt,  # `ModelAndTokenizer`
         x = emb.repeat(2, 1, 1)
         x[1:, b:e] = embedding_module(mt.model)(torch.tensor([ids2[b:e]], device=mt.device))
         return x
-    noise = make_noise(c, samples, e - b, emb.shape[-1], sigma, draw)
+    return _with_noise(emb, (b, e), c, make_noise(c, samples, e - b, emb.shape[-1], sigma, draw))
+
+
+def _with_noise(emb, subject_range, c: Corruption, noise):
+    "Clean row `emb` [1, T, d] and one corrupted row per noise sample."
+    b, e = subject_range
     x = emb.repeat(1 + noise.shape[0], 1, 1)
     noise = noise.to(x.device)
     if c.kind == 'replace': x[1:, b:e] = noise.to(x.dtype)
     else: x[1:, b:e] += noise
     return x
+
+
+@torch.no_grad()
+def _corrupted_chunks(mt, input_ids, subject_range, corruption: Corruption, samples: int, sigma=None, prompt=None,
+                      subject=None, draw: int = 0, chunk: int | None = None):
+    "`corrupt_embeddings` in chunks of at most `chunk` corrupted rows, each with the clean row first (the same noise whatever the chunking)."
+    if corruption.kind == 'swap':
+        yield corrupt_embeddings(mt, input_ids, subject_range, corruption, samples, sigma, prompt, subject, draw)
+        return
+    b, e = subject_range
+    emb = embedding_module(mt.model)(input_ids.to(mt.device)[None])
+    for z in noise_chunks(corruption, samples, e - b, emb.shape[-1], sigma, draw, chunk):
+        yield _with_noise(emb, subject_range, corruption, z)
 
 # %% ../nbs/02_trace.ipynb #938cfc1b
 MEASURES = ('p', 'logit_diff')
@@ -378,7 +419,7 @@ def check_kind(model, kind: str | None) -> str:
     valid = layer_kinds(model)
     if k not in valid:
         raise ValueError(f"site kind {kind!r} does not exist at every layer of a {fam} model; "
-                         f"valid kinds: {[None] + [v for v in valid if v != 'resid']}")
+                         f"valid kinds: {['resid'] + [v for v in valid if v != 'resid']} ('resid' or None: the residual stream)")
     return k
 
 
@@ -473,6 +514,54 @@ def _default_max_rows(mt, n_tokens: int, budget_mb: float) -> int:
     a = mt.arch
     per_tok = 8 * a.d_model + 6 * (a.d_inner or 4 * a.d_model) * (1 + (a.d_state or 0) // 4)
     return max(1, int(budget_mb * 2**20 / (4 * per_tok * n_tokens)))
+
+
+def _sample_bytes(mt, n_tokens: int, kind: str = 'resid', sever: str | None = None) -> int:
+    """Bytes one corrupted sample adds to a trace's shared pass (rough and generous): the stream entering every layer,
+    the restored and severed site values, one layer's forward temporaries, and (Mamba) every layer's SSM states."""
+    a = mt.arch
+    d, n = a.d_model, a.n_layer
+    di, ds = (a.d_inner or 4 * d), (a.d_state or 0)
+    per_tok = (n + 2) * d + 8 * max(d, di) + (a.vocab_size if kind == 'reference' else 0)
+    per_tok += n * max(d, di) * ((kind not in ('resid', 'reference')) + (sever is not None))
+    if a.family in ('mamba', 'mamba2'): per_tok += 5 * di * ds + n * (di * ds + 4 * di + 2 * ds)
+    else: per_tok += 2 * (a.n_heads or 1) * n_tokens  # attention weights
+    return 4 * per_tok * n_tokens
+
+
+def _sample_chunk(mt, n_tokens: int, samples: int, budget_mb: float, kind: str = 'resid', sever=None,
+                  max_rows: int | None = None) -> int:
+    "Corrupted samples per chunk so that a chunk's shared pass stays within `budget_mb` (and its rows within `max_rows`)."
+    c = max(1, int(budget_mb * 2**20 // _sample_bytes(mt, n_tokens, kind, sever)))
+    return max(1, min(samples, c, max_rows or c))
+
+
+class _ScaledBar:
+    "Advance a tqdm bar by whole steps while a trace repeats its steps once per chunk of samples (`n` chunks)."
+    def __init__(self, bar, n: int): self.bar, self.n, self.done, self.sent = bar, n, 0, 0
+    def update(self, k=1):
+        self.done += k
+        step = self.done // self.n - self.sent
+        if step: self.bar.update(step); self.sent += step
+    def finish(self, total: int):
+        "Send what rounding held back (`total` steps in all)."
+        if total > self.sent: self.bar.update(total - self.sent); self.sent = total
+    def __getattr__(self, name): return getattr(self.bar, name)
+
+
+def _chunked(chunks, run, n_chunks: int, bar=None, total: int = 0):
+    """Combine `run(x) -> (scores, low, high)` over chunks of samples: scores and low are means over the samples,
+    so each chunk counts by its number of rows (one chunk: its result unchanged)."""
+    sb = None if bar is None else (_ScaledBar(bar, n_chunks) if n_chunks > 1 else bar)
+    acc, low, high, rows, k = None, 0., float('nan'), 0, 0
+    for x in chunks:
+        sc, lo, hi = run(x, sb)
+        m = x[0].shape[0] - 1 if isinstance(x, tuple) else x.shape[0] - 1
+        if k == 0: first = (sc, lo, hi)
+        acc = sc * m if acc is None else acc + sc * m
+        low, high, rows, k = low + lo * m, hi, rows + m, k + 1
+    if isinstance(sb, _ScaledBar): sb.finish(total)
+    return first if k == 1 else (acc / rows, low / rows, high)
 
 # %% ../nbs/02_trace.ipynb #9d469c9a
 class LayerStack(_Stack):
@@ -646,6 +735,12 @@ def _max_positions(model) -> int | None:
 SEVER_PROCEDURES = ('one-draw', 'rome')
 
 
+def _check_budget(budget_mb):
+    if isinstance(budget_mb, bool) or not isinstance(budget_mb, (int, float, np.integer, np.floating)) or \
+            not math.isfinite(budget_mb) or budget_mb <= 0:
+        raise ValueError(f"budget_mb must be a positive number of megabytes, got {budget_mb!r}")
+
+
 def check_samples(samples) -> int:
     "`samples` as a positive int, or a `ValueError`."
     if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
@@ -700,7 +795,7 @@ def calculate_hidden_flow(mt,  # `ModelAndTokenizer` or (model, tokenizer)
                           subjects: Sequence[str] | None = None,  # subjects for σ (default: this subject)
                           engine: str = 'batched',  # 'batched' or 'reference'
                           max_rows: int | None = None,  # rows per batched forward (default: from `budget_mb`)
-                          budget_mb: float = 256.,  # memory budget of one batched forward
+                          budget_mb: float = 256.,  # memory budget (MB) of one forward: the noise samples go in chunks that fit it
                           progress=False,  # True: a tqdm bar counting restorations; or a tqdm bar to advance
                           sever_procedure: str = 'one-draw',  # 'one-draw' (default) or 'rome' (ROME's two-pass code)
                           ) -> TraceResult:
@@ -710,6 +805,7 @@ def calculate_hidden_flow(mt,  # `ModelAndTokenizer` or (model, tokenizer)
     model, tok = mt.model, mt.tokenizer
     if not isinstance(prompt, str) or not prompt.strip(): raise ValueError("empty prompt: give a prompt to trace")
     samples = check_samples(samples)
+    _check_budget(budget_mb)
     k = check_kind(model, kind)
     if sever_procedure not in SEVER_PROCEDURES:
         raise ValueError(f"sever_procedure must be one of {SEVER_PROCEDURES}, got {sever_procedure!r}")
@@ -757,22 +853,31 @@ def calculate_hidden_flow(mt,  # `ModelAndTokenizer` or (model, tokenizer)
     if corr.noise is None and corr.scale is None and corr.kind != 'swap':
         sigma = resolve_sigma(mt, corr, subjects if subjects is not None else [subject])
         res.corruption['sigma'] = sigma
-    x = corrupt_embeddings(mt, input_ids, (b, e), corr, samples, sigma, prompt, subject)
-    res.samples = x.shape[0] - 1
+    if corr.noise is not None: samples = int(torch.as_tensor(corr.noise).shape[0]) if torch.as_tensor(corr.noise).ndim == 3 else 1
+    res.samples = samples
+    ref = engine == 'reference' or rome
+    chunk = _sample_chunk(mt, len(ids), samples, budget_mb, 'reference' if ref else k, sever,
+                          None if ref else (max_rows or _default_max_rows(mt, len(ids), budget_mb)))
+    n_chunks = math.ceil(samples / chunk)
+    chunks = lambda draw=0: _corrupted_chunks(mt, input_ids, (b, e), corr, samples, sigma, prompt, subject, draw, chunk)
     rest = trace_restorations(1 if per_layer else len(ids), n, k, window, False)
     if per_layer: rest = [_Restoration(tuple(range(len(ids))), r.layers) for r in rest]
     bar = None if isinstance(progress, bool) or progress is None else progress
     if progress is True:
         from tqdm.auto import tqdm
         bar = tqdm(total=len(rest), desc=f"trace {kind or 'residual'}", unit='restoration', leave=False)
-    try:
-        args = (mt, x, rest, k, aid, measure, None if a2 is None else a2[0], sever)
+    a2id = None if a2 is None else a2[0]
+    def run(x, bar):
         if rome:  # ROME's trace_with_repatch: the run draws the noise again; the frozen values keep the first draw
-            x2 = corrupt_embeddings(mt, input_ids, (b, e), corr, samples, sigma, prompt, subject, draw=1)
-            scores, _, high = _reference_scores(mt, x2, *args[2:], progress=bar, x_frozen=x)
-            low = average_score(model(inputs_embeds=x).logits[1:, -1], aid, measure, None if a2 is None else a2[0])
-        elif engine == 'batched': scores, low, high = _batched_scores(*args, max_rows=max_rows, budget_mb=budget_mb, progress=bar)
-        else: scores, low, high = _reference_scores(*args, progress=bar)
+            x, x2 = x
+            scores, _, high = _reference_scores(mt, x2, rest, k, aid, measure, a2id, sever, progress=bar, x_frozen=x)
+            return scores, average_score(model(inputs_embeds=x).logits[1:, -1], aid, measure, a2id), high
+        if engine == 'batched':
+            return _batched_scores(mt, x, rest, k, aid, measure, a2id, sever, max_rows=max_rows, budget_mb=budget_mb,
+                                   progress=bar)
+        return _reference_scores(mt, x, rest, k, aid, measure, a2id, sever, progress=bar)
+    try:
+        scores, low, high = _chunked(zip(chunks(0), chunks(1)) if rome else chunks(), run, n_chunks, bar, len(rest))
     finally:
         if progress is True: bar.close()
     res.scores = scores.reshape(res.scores.shape)
@@ -797,6 +902,21 @@ KIND_LABELS = {'resid': 'residual stream', 'mlp': 'MLP', 'attn': 'attention', 'm
                'ssm_output': 'SSM output', 'gate': 'gate'}
 
 
+def short_prompt(prompt: str,  # the prompt
+                 words: int = 5,  # words kept at each end
+                 ) -> str:  # the prompt, or "first words … last words" when it is longer than 2·words + 1 words
+    "A prompt shortened for a figure's title: its first and last words around '…'."
+    w = str(prompt).split()
+    s = prompt if len(w) <= 2 * words + 1 else ' '.join(w[:words]) + ' … ' + ' '.join(w[-words:])
+    return short_text(s, 24 * words)
+
+
+def short_text(text: str, width: int = 120) -> str:
+    "Each line of `text` at most `width` characters, cut in the middle with '…'."
+    cut = lambda t: t if len(t) <= width else t[:width // 2 - 1] + ' … ' + t[-(width - width // 2 - 2):]
+    return '\n'.join(cut(t) for t in str(text).split('\n'))
+
+
 def _kname(kind): return KIND_ALIASES.get(kind, kind)
 
 
@@ -813,7 +933,9 @@ def plot_trace_heatmap(result: TraceResult,  # a trace
                        measure: str = 'p',  # 'p' (the score), 'recovery' ((p-low)/(high-low)) or 'effect' (p-low)
                        title: str | None = None,  # default: "Restoring <kind> ..."
                        cmap: str | None = None,  # default: the kind's colour map
-                       colorbar: bool = True):  # draw the colour bar
+                       colorbar: bool = True,  # draw the colour bar
+                       vmin: float | None = None,  # colour scale (default: this trace's range; give both to share a scale)
+                       vmax: float | None = None):
     "ROME-style heatmap of a `TraceResult`; returns the axes."
     import matplotlib.pyplot as plt
     k = _kname(result.kind)
@@ -828,6 +950,8 @@ def plot_trace_heatmap(result: TraceResult,  # a trace
         (repr(t)[1:-1] + '*') if b <= i < e else repr(t)[1:-1] for i, t in enumerate(result.input_tokens)]
     kw = dict(cmap=cmap or KIND_CMAPS.get(k, 'Greys'), aspect='auto', interpolation='nearest')
     if measure == 'p' and result.measure == 'p': kw['vmin'] = result.low_score
+    if vmin is not None: kw['vmin'] = vmin
+    if vmax is not None: kw['vmax'] = vmax
     img = ax.imshow(data.T if transpose else data, **kw)
     tick_tok = _token_ticks(len(labels), (b, e) if not result.per_layer else (0, 0), max_labels=80)
     tick_layer = np.arange(0, result.n_layers, max(1, result.n_layers // 12))
@@ -838,6 +962,7 @@ def plot_trace_heatmap(result: TraceResult,  # a trace
     name = KIND_LABELS.get(k, k)
     if title is None:
         title = f"Restoring {name}" + (f" (severed {KIND_LABELS.get(result.sever, result.sever)})" if result.sever else '')
+    title = short_text(title, 160)
     ax.set_title(title, fontsize=10)
     if result.model: ax.set_title(f"{title}\n({Path(str(result.model)).name})", fontsize=10)
     lay = "single restored layer" if k == 'resid' else f"centre of {result.window} restored layers"
@@ -874,7 +999,6 @@ def plot_traces(results: Sequence[TraceResult],  # traces (e.g. one per kind), d
     if suptitle: fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
-
 
 # %% ../nbs/02_trace.ipynb #29e43147
 TOKEN_GROUPS = ('first subject token', 'middle subject tokens', 'last subject token', 'first subsequent token',
@@ -1080,7 +1204,13 @@ def check_levels(mt, kinds) -> tuple:
             if mt.arch.family not in ('mamba', 'mamba2'):
                 raise ValueError(f"kind {k!r} is a Mamba SSM-state kind; a {mt.arch.family} model has "
                                  f"{[_kname(x) for x in all_levels(mt)]}")
-        else: check_kind(mt.model, k)
+        else:
+            try: check_kind(mt.model, k)
+            except ValueError:
+                every = list(dict.fromkeys([_kname(x) for x in all_levels(mt)] + layer_kinds(mt.model)
+                                           + (list(STATE_LEVELS) if mt.arch.is_ssm else [])))
+                raise ValueError(f"unknown kind {k!r} for a {mt.arch.family} model; the kinds are {every} "
+                                 "('resid': the residual stream)") from None
         out.append(None if _kname(k) == 'resid' else k)
     if len(set(map(_kname, out))) != len(out): raise ValueError(f"a kind is listed twice: {list(kinds)}")
     return tuple(out)
@@ -1136,7 +1266,7 @@ def plot_overview(results: Sequence,  # traces of one prompt (one panel each); o
             if i == nrows - 1 or j >= len(rows[i + 1]): ax.set_xlabel('layer', fontsize=9)
     cb = fig.colorbar(img, ax=axs, shrink=min(1.0, 4 / (ph * nrows)) if ph * nrows > 4 else 0.9, extend='both')
     cb.set_label('relative recovery\n(p − p corrupted) / (p clean − p corrupted)', fontsize=9)
-    if suptitle: fig.suptitle(suptitle, fontsize=11)
+    if suptitle: fig.suptitle(short_text(suptitle, int(12 * pw * ncols)), fontsize=11)
     return fig
 
 
@@ -1191,11 +1321,12 @@ def _owned_files(out: Path, run: dict, force: bool) -> list[str]:
         if old.get('run') != run and not force:
             raise ValueError(f"the output folder {out} holds another run's results ({old.get('run')}); choose another "
                              "folder, or pass --force (force=True) to replace them")
-        return sorted(set(old.get('files', [])) | (set(ours) if force else set()))
+        return sorted(f for f in old.get('files', []) if f == Path(f).name)  # what the previous run wrote, nothing else
     if ours and not force:
         raise ValueError(f"the output folder {out} already holds trace files ({', '.join(ours[:3])}{', …' if len(ours) > 3 else ''}) "
-                         "that no manifest accounts for; choose another folder, or pass --force (force=True) to replace them")
-    return ours
+                         "that no manifest accounts for; choose another folder, or pass --force (force=True) to write "
+                         "beside them (files of the same name are replaced; no other file is deleted)")
+    return []
 
 
 def _prepare_out(out_dir) -> Path:
@@ -1228,7 +1359,7 @@ def _check_run(mt, prompt, subject, kinds, samples, noise, window, answer, expec
     return kinds, len(ids)
 
 
-def _trace_levels(mt, prompt, subject, kinds, bar, samples, noise, window, answer, expect, subjects) -> list:
+def _trace_levels(mt, prompt, subject, kinds, bar, samples, noise, window, answer, expect, subjects, budget_mb=256.) -> list:
     "One `TraceResult` per kind (SSM-state kinds by `trace_ssm_state`), advancing `bar` per restoration."
     from mamba_mediation.load import UnknownWordsWarning
     results = []
@@ -1239,10 +1370,10 @@ def _trace_levels(mt, prompt, subject, kinds, bar, samples, noise, window, answe
             if k in STATE_LEVELS:
                 from mamba_mediation.ssm_state import trace_ssm_state
                 r = trace_ssm_state(mt, prompt, subject, k, samples=samples, noise=noise, answer=answer, expect=expect,
-                                    subjects=subjects, progress=bar)
+                                    subjects=subjects, progress=bar, budget_mb=budget_mb)
             else:
                 r = calculate_hidden_flow(mt, prompt, subject, samples=samples, noise=noise, window=window, kind=k,
-                                          answer=answer, expect=expect, subjects=subjects, progress=bar)
+                                          answer=answer, expect=expect, subjects=subjects, progress=bar, budget_mb=budget_mb)
             results.append(r)
     return results
 
@@ -1253,11 +1384,35 @@ def _save_plot(fig, path: Path):
     return path
 
 
-def _heatmap(r: TraceResult, measure: str):
+def _values(r: TraceResult, measure: str) -> np.ndarray:
+    return {'p': r.scores, 'recovery': r.recovery, 'effect': r.indirect_effect}[measure]
+
+
+def shared_scale(results: Sequence[TraceResult],  # traces of one prompt (e.g. one per kind)
+                 measure: str = 'p',  # 'p', 'recovery' or 'effect'
+                 ) -> tuple[float, float]:  # (vmin, vmax) covering every trace, the clean and corrupted scores included
+    "One colour scale for several heatmaps, so that equal colours mean equal values across kinds."
+    vals = np.concatenate([_values(r, measure)[np.isfinite(_values(r, measure))] for r in results] + [np.zeros(0)])
+    ends = {'p': [x for r in results for x in (r.low_score, r.high_score)], 'recovery': [0., 1.],
+            'effect': [0.] + [r.high_score - r.low_score for r in results]}[measure]
+    allv = np.concatenate([vals, np.asarray([e for e in ends if np.isfinite(e)], dtype=float)])
+    if not len(allv): return 0., 1.
+    return float(allv.min()), float(allv.max())
+
+
+def _heatmap(r: TraceResult, measure: str, scale=None, n_kinds: int = 1):
+    "The heatmap of one kind in a folder run: on the run's shared colour scale, its own range and the prompt in the title."
+    lo, hi = scale if scale is not None else (None, None)
+    v = _values(r, measure)
+    v = v[np.isfinite(v)]
+    rng = f"{v.min():.3g}–{v.max():.3g}" if len(v) else 'no values'
+    title = (f"Restoring {_level_label(r.kind)}" + ('' if r.window == 1 else f" (window {r.window})") + f": range {rng}"
+             + (f" (colours on the scale shared by all {n_kinds} kinds)" if scale is not None and n_kinds > 1 else '')
+             + f"\n{short_prompt(r.prompt)!r} → {r.answer.strip()!r}")
     if r.kind in STATE_LEVELS:
         from mamba_mediation.ssm_state import plot_state_trace
-        return plot_state_trace(r, measure=measure).figure
-    return plot_trace_heatmap(r, measure=measure).figure
+        return plot_state_trace(r, measure=measure, vmin=lo, vmax=hi, title=title).figure
+    return plot_trace_heatmap(r, measure=measure, vmin=lo, vmax=hi, title=title).figure
 
 
 def _bar(progress, total: int, desc: str):
@@ -1266,6 +1421,42 @@ def _bar(progress, total: int, desc: str):
     import sys
     tty = hasattr(sys.stderr, 'isatty') and sys.stderr.isatty()
     return tqdm(total=total, desc=desc, unit='step', smoothing=0.1, mininterval=0.1 if tty else 60)  # a log: few lines
+
+
+def estimate_trace(mt,  # `ModelAndTokenizer`
+                   n_tokens: int,  # prompt length in tokens
+                   kinds: Sequence,  # the kinds to trace (None: the residual stream)
+                   samples: int,  # noise samples
+                   budget_mb: float = 256.,  # memory budget of one forward
+                   first: int = 0,  # the first token the corruption changes (the subject's start): earlier restorations are no-ops
+                   ) -> dict:  # seconds, mb (peak of one forward), row_forwards, text (one line to print before the run)
+    """Time and memory of a folder run, known before it starts (rough): the restorations that change something × samples,
+    each about half a forward of one row (the run resumes at the restored layer and token), times the measured time per
+    row of a forward of one chunk of rows."""
+    mt = as_mt(mt)
+    kinds = list(kinds)
+    L = mt.arch.n_layer
+    chunk = _sample_chunk(mt, n_tokens, samples, budget_mb, 'mixer', None, _default_max_rows(mt, n_tokens, budget_mb))
+    rows = sum((n_tokens - first) * L * samples * (1. if k in STATE_LEVELS else 0.5) for k in kinds)
+    x = embedding_module(mt.model)(torch.zeros(1, n_tokens, dtype=torch.long, device=mt.device)).repeat(min(chunk, 64), 1, 1)
+    with torch.no_grad():
+        mt.model(inputs_embeds=x[:1])  # warm up
+        t0 = time.perf_counter(); mt.model(inputs_embeds=x); dt = (time.perf_counter() - t0) / x.shape[0]
+    seconds = rows * dt
+    mb = min(samples, chunk) * _sample_bytes(mt, n_tokens, 'mixer') / 2**20
+    mins = f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
+    text = (f"estimate: {len(kinds)} kind(s) × {n_tokens - first} tokens from the subject on × {L} layers × {samples} samples ≈ {rows:.3g} row-forwards "
+            f"≈ {mins} here; memory ≈ {max(mb, 1):.0f} MB per forward (budget {budget_mb:g} MB: samples go in chunks of "
+            f"{min(samples, chunk)}) besides the model")
+    return dict(seconds=seconds, mb=mb, row_forwards=rows, chunk=min(samples, chunk), text=text)
+
+
+def _say(report, progress, text):
+    "Give the estimate line to `report`, or print it to stderr when a progress bar is shown."
+    if report is not None: report(text)
+    elif progress:
+        import sys
+        print(text, file=sys.stderr, flush=True)
 
 
 def trace_to_folder(model_name_or_mt,  # a model name/path for `load_model`, or a `ModelAndTokenizer`
@@ -1282,6 +1473,8 @@ def trace_to_folder(model_name_or_mt,  # a model name/path for `load_model`, or 
                     progress: bool = True,  # one tqdm bar: restorations of every kind, then the figures
                     device=None,  # device for a model loaded by name (default: cuda if available)
                     force: bool = False,  # replace another run's results in `out_dir`
+                    budget_mb: float = 256.,  # memory budget (MB) of one forward: the noise samples go in chunks that fit it
+                    report: Callable | None = None,  # called with the time/memory estimate before the work (default: printed to stderr with `progress`)
                     ) -> dict:  # name -> written path
     "Trace every level of `prompt` and write heatmaps (PNG), results (JSON, npz), an overview and a manifest into `out_dir`."
     from mamba_mediation.load import load_model as _load
@@ -1291,29 +1484,34 @@ def trace_to_folder(model_name_or_mt,  # a model name/path for `load_model`, or 
     window = default_window(mt) if window is None else window
     kinds, T = _check_run(mt, prompt, subject, kinds, samples, noise, window, answer, expect)
     if measure not in ('p', 'recovery', 'effect'): raise ValueError(f"measure must be 'p', 'recovery' or 'effect', got {measure!r}")
+    _check_budget(budget_mb)
     out = _prepare_out(out_dir)
+    est = estimate_trace(mt, T, kinds, samples, budget_mb, find_subject_range(mt, prompt, subject)[0])
+    _say(report, progress, est['text'])
     run = dict(command='trace', prompt=prompt, subject=subject, model=str(mt.name))
     with FolderLock(out):
         old = _owned_files(out, run, force)
         bar = _bar(progress, len(kinds) * T * mt.arch.n_layer + len(kinds) + 1, 'causal trace')
         try:
-            results = _trace_levels(mt, prompt, subject, kinds, bar, samples, noise, window, answer, expect, subjects)
+            results = _trace_levels(mt, prompt, subject, kinds, bar, samples, noise, window, answer, expect, subjects, budget_mb)
             for f in old: (out / f).unlink(missing_ok=True)
             written = {}
             if bar is not None: bar.set_postfix_str('figures')
+            scale = shared_scale(results, measure)
             for r in results:
                 name = _file_name(r.kind)
                 for ext in ('json', 'npz'): written[f'{name}.{ext}'] = r.save(out / f'trace_{name}.{ext}')
-                written[f'{name}.png'] = _save_plot(_heatmap(r, measure), out / f'trace_{name}.png')
+                written[f'{name}.png'] = _save_plot(_heatmap(r, measure, scale, len(results)), out / f'trace_{name}.png')
                 if bar is not None: bar.update(1)
-            fig = plot_overview(results, suptitle=f"{prompt!r} → {results[0].answer.strip()!r} ({mt.name}): "
+            fig = plot_overview(results, suptitle=f"{short_prompt(prompt)!r} → {results[0].answer.strip()!r} ({mt.name}): "
                                                   "restoring one site of the corrupted run")
             written['all.png'] = _save_plot(fig, out / 'trace_all.png')
             if bar is not None: bar.update(1)
         finally:
             if bar is not None: bar.close()
         (out / MANIFEST).write_text(json.dumps(dict(run=run, files=sorted(Path(p).name for p in written.values()),
-                                                    kinds=[_kname(k) for k in kinds], samples=samples), indent=1))
+                                                    kinds=[_kname(k) for k in kinds], samples=samples, budget_mb=budget_mb,
+                                                    estimate=est['text']), indent=1))
         written['manifest.json'] = out / MANIFEST
     return written
 
@@ -1327,7 +1525,10 @@ def compare_models(models: Sequence,  # model names (for `load_model`) or `Model
                    kinds: Sequence | None = None,  # per model: these kinds where the model has them (default: `all_levels`)
                    samples: int = 10, noise=3.0, window: int | None = None,  # default: `default_window` of each model
                    subjects: Sequence[str] | None = None,  # subjects for σ (each model's own embeddings)
-                   progress: bool = True, device=None, force: bool = False) -> dict:
+                   progress: bool = True, device=None, force: bool = False,
+                   budget_mb: float = 256.,  # memory budget (MB) of one forward: the noise samples go in chunks that fit it
+                   report: Callable | None = None,  # called with the time/memory estimate before the work (default: printed to stderr with `progress`)
+                   ) -> dict:
     "Trace one prompt on several models and draw them side by side (one row per model, one shared recovery scale)."
     from mamba_mediation.load import load_model as _load
     if isinstance(models, str) or not len(models): raise ValueError("models must be a list of at least one model")
@@ -1342,13 +1543,15 @@ def compare_models(models: Sequence,  # model names (for `load_model`) or `Model
         if ks is not None and not ks: raise ValueError(f"none of the kinds {list(kinds)} exists in {mt.name}")
         ks, T = _check_run(mt, prompt, subject, ks, samples, noise, w, None, None)
         plan.append((mt, ks, T, w))
+    _check_budget(budget_mb)
     out = _prepare_out(out_dir)
+    for mt, ks, T, w in plan: _say(report, progress, f"{Path(str(mt.name)).name}: " + estimate_trace(mt, T, ks, samples, budget_mb, find_subject_range(mt, prompt, subject)[0])['text'])
     run = dict(command='compare', prompt=prompt, subject=subject, models=[str(m.name) for m in mts])
     with FolderLock(out):
         old = _owned_files(out, run, force)
         bar = _bar(progress, sum(len(ks) * T * mt.arch.n_layer for mt, ks, T, _ in plan) + 1, 'compare')
         try:
-            rows = [_trace_levels(mt, prompt, subject, ks, bar, samples, noise, w, None, None, subjects)
+            rows = [_trace_levels(mt, prompt, subject, ks, bar, samples, noise, w, None, None, subjects, budget_mb)
                     for mt, ks, T, w in plan]
             for f in old: (out / f).unlink(missing_ok=True)
             written = {}
@@ -1357,7 +1560,7 @@ def compare_models(models: Sequence,  # model names (for `load_model`) or `Model
                     for ext in ('json', 'npz'):
                         written[f'{name}.{_file_name(r.kind)}.{ext}'] = r.save(out / f'compare_{name}_{_file_name(r.kind)}.{ext}')
             if bar is not None: bar.set_postfix_str('figure')
-            fig = plot_overview(rows, suptitle=f"{prompt!r}: restoring one site of the corrupted run, "
+            fig = plot_overview(rows, suptitle=f"{short_prompt(prompt)!r}: restoring one site of the corrupted run, "
                                                + ' vs '.join(f"{n} (→ {row[0].answer.strip()!r})" for n, row in zip(names, rows)))
             written['compare.png'] = _save_plot(fig, out / 'compare_all.png')
             if bar is not None: bar.update(1)
