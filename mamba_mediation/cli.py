@@ -45,6 +45,10 @@ def _add_trace_options(t, out_default: str):
     t.add_argument('--device', default=None, help='cpu, cuda or cuda:N (default: cuda if available)')
     t.add_argument('--force', action='store_true', help="replace another prompt's results in --out")
     t.add_argument('--threads', type=int, default=None, help=_THREADS_HELP)
+    t.add_argument('--budget-mb', type=float, default=256., metavar='MB',
+                   help='memory of one batched forward, for every kind: the noise samples (and, for the SSM-state '
+                        'kinds, the positions) go through in chunks that fit it, so memory does not grow with --samples '
+                        '(default 256)')
 
 
 def _add_run_commands(sub):
@@ -194,6 +198,9 @@ def _check_args(args):
     if args.command == 'compare' and len([m for m in args.models.split(',') if m.strip()]) < 2:
         raise ValueError(f"--models needs at least two models, comma-separated, got {args.models!r}")
     if args.command == 'train-toy' and args.jobs < 1: raise ValueError(f'--jobs must be at least 1, got {args.jobs}')
+    b = getattr(args, 'budget_mb', None)
+    if args.command in ('trace', 'compare') and not (b > 0 and b < float('inf')):
+        raise ValueError(f'--budget-mb must be a positive number of MB, got {b}')
 
 
 def _quiet_transformers():
@@ -226,7 +233,7 @@ def _run(args) -> int:
         written = trace_to_folder(mt, args.prompt, args.subject, args.out, kinds=kinds, samples=args.samples,
                                   noise=args.noise, window=_window(args, mt), expect=args.expect,
                                   subjects=_sigma_subjects(args.sigma_from, args.subject), progress=True,
-                                  force=args.force)
+                                  force=args.force, budget_mb=args.budget_mb)
         if 'resid.json' in written: print(_summary(TraceResult.load(written['resid.json'])))
         print('  relative recovery (p − corrupted)/(clean − corrupted) at the best (token, layer) of each level:')
         for k, path in written.items():
@@ -244,7 +251,7 @@ def _run(args) -> int:
         written = compare_models(mts, args.prompt, args.subject, args.out, kinds=kinds, samples=args.samples,
                                  noise=args.noise, window=args.window,
                                  subjects=_sigma_subjects(args.sigma_from, args.subject), progress=True,
-                                 force=args.force)
+                                 force=args.force, budget_mb=args.budget_mb)
         for k, path in written.items():
             if k.endswith('.json') and k != 'manifest.json':
                 r = TraceResult.load(path)

@@ -1486,11 +1486,11 @@ def trace_to_folder(model_name_or_mt,  # a model name/path for `load_model`, or 
     if measure not in ('p', 'recovery', 'effect'): raise ValueError(f"measure must be 'p', 'recovery' or 'effect', got {measure!r}")
     _check_budget(budget_mb)
     out = _prepare_out(out_dir)
-    est = estimate_trace(mt, T, kinds, samples, budget_mb, find_subject_range(mt, prompt, subject)[0])
-    _say(report, progress, est['text'])
     run = dict(command='trace', prompt=prompt, subject=subject, model=str(mt.name))
     with FolderLock(out):
-        old = _owned_files(out, run, force)
+        old = _owned_files(out, run, force)  # every check first: the estimate is said only for work that will run
+        est = estimate_trace(mt, T, kinds, samples, budget_mb, find_subject_range(mt, prompt, subject)[0])
+        _say(report, progress, est['text'])
         bar = _bar(progress, len(kinds) * T * mt.arch.n_layer + len(kinds) + 1, 'causal trace')
         try:
             results = _trace_levels(mt, prompt, subject, kinds, bar, samples, noise, window, answer, expect, subjects, budget_mb)
@@ -1545,10 +1545,10 @@ def compare_models(models: Sequence,  # model names (for `load_model`) or `Model
         plan.append((mt, ks, T, w))
     _check_budget(budget_mb)
     out = _prepare_out(out_dir)
-    for mt, ks, T, w in plan: _say(report, progress, f"{Path(str(mt.name)).name}: " + estimate_trace(mt, T, ks, samples, budget_mb, find_subject_range(mt, prompt, subject)[0])['text'])
     run = dict(command='compare', prompt=prompt, subject=subject, models=[str(m.name) for m in mts])
     with FolderLock(out):
-        old = _owned_files(out, run, force)
+        old = _owned_files(out, run, force)  # every check first: the estimates are said only for work that will run
+        for mt, ks, T, w in plan: _say(report, progress, f"{Path(str(mt.name)).name}: " + estimate_trace(mt, T, ks, samples, budget_mb, find_subject_range(mt, prompt, subject)[0])['text'])
         bar = _bar(progress, sum(len(ks) * T * mt.arch.n_layer for mt, ks, T, _ in plan) + 1, 'compare')
         try:
             rows = [_trace_levels(mt, prompt, subject, ks, bar, samples, noise, w, None, None, subjects, budget_mb)
