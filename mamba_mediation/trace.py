@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .load import ModelAndTokenizer, arch_info
+from .load import ModelAndTokenizer, arch_info, check_prompt_length
 
 # %% auto #0
 __all__ = ['CORRUPTION_KINDS', 'MEASURES', 'BATCHED_FAMILIES', 'SEVER_PROCEDURES', 'KIND_CMAPS', 'KIND_LABELS', 'TOKEN_GROUPS',
@@ -724,14 +724,6 @@ def _spaced(prompt: str, answer):
     return ' ' + answer
 
 
-def _max_positions(model) -> int | None:
-    c = model.config
-    for k in ('n_positions', 'max_position_embeddings'):
-        v = getattr(c, k, None)
-        if isinstance(v, int) and v > 0: return v
-    return None
-
-
 SEVER_PROCEDURES = ('one-draw', 'rome')
 
 
@@ -759,9 +751,7 @@ def check_prompt(mt,  # `ModelAndTokenizer`
     if not isinstance(prompt, str) or not prompt.strip(): raise ValueError("empty prompt: give a prompt to trace")
     ids = tok(prompt)['input_ids']  # with the tokenizer's special tokens (e.g. a BOS), as the model was trained
     if len(ids) == 0: raise ValueError("empty prompt: the tokenizer produced no token")
-    mp = _max_positions(mt.model)
-    if mp is not None and len(ids) > mp:
-        raise ValueError(f"the prompt is {len(ids)} tokens, longer than the {mp} positions this model handles; shorten it")
+    check_prompt_length(mt.model, len(ids))
     b, e = find_subject_range(tok, prompt, subject)
     unk = unknown_words(tok, subject)
     if unk:
