@@ -55,6 +55,8 @@ from nbdev.config import get_config
 from nbdev.process import NBProcessor
 
 root = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(root / 'tools'))
+import figure_check  # noqa: E402
 cfg = get_config()
 skip_flags = set(cfg.get('tst_flags', '').split())
 SITE_URL = (cfg.doc_host + cfg.doc_baseurl).rstrip('/')  # where nbdev's doc links point
@@ -181,6 +183,7 @@ def execute(src: Path, proc_nb: Path) -> str | None:
     """Run the source notebook `src` (hidden set-up cells included, the cells `nbdev_test` skips left out) and copy
     each cell's outputs into the processed page `proc_nb` (matched by cell id); None if it ran, else the error in a line."""
     nb = NBProcessor(src, process=True).nb
+    figure_check.install()
     shell = Shell(src)
     t = time.time()
     err = None
@@ -364,15 +367,91 @@ def check_site(site: Path) -> list[str]:
     return out
 
 
+COLUMN = 758  # px: the text column at a 1280 px window (tools/screenshot_docs.py measures it)
+WIDE_COLUMN = 980  # px: the text column and the margin, where a figure wider than WIDE_FIGURE is shown
+MAX_CODE_SHARE = 0.35  # a chapter's page: at most this share of its text is code
+CHAR_PX, CELL_PAD_PX = 7.0, 20  # a table's text (0.85rem) and the padding of a cell (nbs/styles.css)
+IMG_TAG = re.compile(r'<img\b[^>]*?(?:width="(\d+)")?[^>]*?src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+TABLE = re.compile(r'<table\b[^>]*class="dataframe[^"]*"[^>]*>.*?</table>', re.S)
+
+
+def shown_width(w: int) -> int:
+    "How wide a figure drawn `w` px wide is shown at a 1280 px window (`nbs/styles.css`): shrunk to the column, or spread."
+    return w if w <= COLUMN else COLUMN if w <= WIDE_FIGURE else min(w, WIDE_COLUMN)
+
+
+def table_width(table: str) -> int:
+    "About how wide a pandas table is drawn (px): its widest cell in each column, in characters, plus padding."
+    widths = {}
+    for row in re.findall(r'<tr\b.*?</tr>', table, re.S):
+        for i, cell in enumerate(re.findall(r'<t[hd]\b[^>]*>(.*?)</t[hd]>', row, re.S)):
+            widths[i] = max(widths.get(i, 0), len(_text(cell)))
+    return round(sum(n * CHAR_PX + CELL_PAD_PX for n in widths.values()))
+
+
+def readability(site: Path, chapters: set | None = None) -> list[str]:
+    """What does not read at the site's column width, one line each: figures (from what `figure_check` measured when the
+    notebook drew them: text smaller than `figure_check.MIN_TEXT_PX` at the size shown, piled-up labels, legends over
+    data), tables wider than the text column, `-0.0` printed, and chapter pages (`chapters`: names, default every page
+    but the index) with more than `MAX_CODE_SHARE` of their text in code."""
+    out = []
+    for p in _pages(site):
+        text = p.read_text()
+        main = re.search(r'<main\b.*?</main>', text, re.S)
+        main = main.group(0) if main else text
+        for n, m in enumerate(IMG_TAG.finditer(main), 1):
+            w = int(m.group(1) or png_size(m.group(2))[0])
+            for f in figure_check.problems(figure_check.read(m.group(2)), shown_width(w)):
+                out.append(f'{p.name}: figure {n}: {f}')
+        for n, t in enumerate(TABLE.findall(main), 1):
+            w = table_width(t)
+            if w > COLUMN:
+                cols = len(re.findall(r'<th\b', re.search(r'<tr\b.*?</tr>', t, re.S).group(0)))
+                out.append(f'{p.name}: table {n} ({cols} columns) is about {w} px wide, wider than the text column '
+                           f'({COLUMN} px): fewer or narrower columns, key columns first')
+        outputs = '\n'.join(_text(o.group(0)) for o in OUTPUT.finditer(_visible(main)))
+        for m in re.finditer(r'(?<![\w.])-0\.0+(?![\d])', outputs):
+            out.append(f'{p.name}: -0.0 printed: ...{outputs[max(0, m.start() - 40):m.end() + 20]}...')
+            break
+        share = code_share(text)
+        if (p.stem in chapters if chapters is not None else p.stem != 'index') and share > MAX_CODE_SHARE:
+            out.append(f'{p.name}: {share:.0%} of the text is code (at most {MAX_CODE_SHARE:.0%}): hide exhaustive tests')
+    return out
+
+
+def slow_cells(nbs: list, proc: Path) -> list[str]:
+    """A slow cell (skipped by the tests and the docs build) must not stand on a page with its code and no output: it is
+    hidden or folded, and the code cell after it shows a result (read from the data the slow cell saves)."""
+    out = []
+    for src in nbs:
+        cells = [c for c in read_nb(src).cells if c.cell_type == 'code']
+        page = proc / src.name
+        shown = {c.get('id'): bool(c.get('outputs')) for c in read_nb(page).cells} if page.exists() else {}
+        for i, c in enumerate(cells):
+            d = c.source.splitlines()
+            flags = ' '.join(x for x in d if x.startswith('#|'))
+            if not re.search(r'#\|\s*(?:' + '|'.join(skip_flags) + r')\b', flags) or not skip_flags:
+                continue
+            if not re.search(r'#\|\s*(?:hide|code-fold|echo:\s*false)', flags):
+                out.append(f'{src.name}: slow cell {c.get("id")} shows its code on the page (hide or fold it)')
+            nxt = cells[i + 1] if i + 1 < len(cells) else None
+            if nxt is None or not shown.get(nxt.get('id')):
+                out.append(f'{src.name}: slow cell {c.get("id")}: the next code cell shows no result')
+    return out
+
+
 def _text(fragment: str) -> str:
     return re.sub(r'\s+', ' ', html.unescape(re.sub(r'<[^>]+>', '', fragment))).strip()
 
 
 def code_share(text: str) -> float:
     """The share of a page's visible characters that are code cells' source (`pre.cell-code`, what a reader scrolls past
-    to read the chapter), against all the text of its main column; signatures and outputs count as text."""
+    to read the chapter), against all the text of its main column; signatures and outputs count as text. A folded cell
+    counts as its summary line, which is what the page shows of it."""
     main = re.search(r'<main\b.*?</main>', _visible(text), re.S)
     main = main.group(0) if main else _visible(text)
+    # a folded cell (`#| code-fold: true`) shows only its summary line until a reader opens it
+    main = re.sub(r'<details class="code-fold">\s*(<summary>.*?</summary>).*?</details>', r'\1', main, flags=re.S)
     code = sum(len(_text(m)) for m in re.findall(r'<pre class="sourceCode[^"]*\bcell-code\b[^"]*">.*?</pre>', main, re.S))
     total = len(_text(main))
     return code / total if total else 0.0
@@ -465,6 +544,8 @@ def finish_site(site: Path, proc: Path) -> list[str]:
         libs = ('' if not m or m.group(1) == './' else m.group(1)) + 'site_libs/'
         page.write_text(finish_page(text, page.name, names, libs, mathjax, sizes))
     findings = unlink_missing(site) + check_site(site)
+    (site / 'readability.txt').write_text(''.join(f + '\n' for f in readability(site) +
+                                                  slow_cells(sorted(Path(cfg.nbs_path).glob('*.ipynb')), proc)))
     if not mathjax:
         findings.insert(0, 'MathJax is not installed (pip install django-static-mathjax, a dev requirement): '
                            'the equations need KaTeX from its CDN')
@@ -500,11 +581,14 @@ def main():
     print('code share of each page (cell source / all text): ' + ', '.join(f'{k} {v:.0%}' for k, v in shares.items()))
     for f in findings:
         print(f'check: {f}')
+    unread = [f for f in (out / 'readability.txt').read_text().splitlines() if f]
+    for f in unread:
+        print(f'FAIL readability: {f}')
     for name, err in failed.items():
         print(f'FAILED {name}: {err}')
     print(f'Site written to {out / "index.html"}: {len(_pages(out))} pages, {len(failed)} notebook(s) failed, '
           f'{len(findings)} finding(s) of the page scan (in {out / "docs_check.txt"})')
-    return 1 if failed or ('--strict' in sys.argv and findings) else 0
+    return 1 if failed or unread or ('--strict' in sys.argv and findings) else 0
 
 
 if __name__ == '__main__':

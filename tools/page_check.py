@@ -2,8 +2,8 @@
 
 For working on a chapter: `python tools/run_nbs.py nbs/02_trace.ipynb` (tests it and keeps its outputs), then
 `python tools/page_check.py nbs/02_trace.ipynb [...]` renders those pages with the outputs of that run (whatever the
-library's state; `tools/build_docs.py` is the real build) into `_docs_part/`, and prints each page's code share and the
-findings of the page scan (links to pages not built are left out)."""
+library's state; `tools/build_docs.py` is the real build) into `_docs_part/`, and prints each page's code share, the
+findings of the page scan and of the readability checks (`build_docs.readability`, `build_docs.slow_cells`) (links to pages not built are left out)."""
 import json
 import shutil
 import subprocess
@@ -42,7 +42,7 @@ def main(argv):
             if cell.cell_type == 'code' and out is not None and not cell.get('outputs'):
                 cell['outputs'], cell['execution_count'] = out['outputs'], out['execution_count']
         write_nb(page, proc / nb.name)
-    subprocess.run(['smalldocs', 'render', '--quiet', str(proc)], check=True)
+    subprocess.run([shutil.which('smalldocs') or str(Path(sys.executable).parent / 'smalldocs'), 'render', '--quiet', str(proc)], check=True)
     out = bd.root / '_docs_part'
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(proc / '_docs', out)
@@ -53,6 +53,8 @@ def main(argv):
     for f in findings:
         if 'link to a missing page' not in f and 'missing anchor' not in f:
             print('check:', f)
+    for f in bd.readability(out, {n.stem for n in nbs}) + bd.slow_cells(nbs, proc):
+        print('FAIL readability:', f)
     print(f'pages in {out}')
 
 

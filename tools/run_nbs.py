@@ -27,6 +27,8 @@ def run_one(nb: Path) -> int:
     from nbdev.config import get_config
     sys.path.insert(0, str(root / 'tools'))
     import build_docs
+    import figure_check
+    figure_check.install()  # every figure's PNG carries what makes it readable or not (checked by the docs build)
 
     shells = []
 

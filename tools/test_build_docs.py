@@ -1,6 +1,7 @@
 """Checks of the docs build's page finishing (tools/build_docs.py), on small hand-written pages; no notebook is run.
 Usage (from the repository root): `python tools/test_build_docs.py` (prints how many checks passed; exit 1 on a failure)."""
 import base64
+import re
 import hashlib
 import struct
 import sys
@@ -106,6 +107,85 @@ def test_code_share():
     text = page(f'<main class="content"><p>0123456789</p>{cell}{sig}</main>')
     test_eq(round(bd.code_share(text), 3), round(len('x = 1 + 2') / len('0123456789x = 1 + 2def f(a)'), 3))
     test_eq(bd.code_share(page('<main><p>prose only</p></main>')), 0.0)
+    # a folded cell counts as its summary line
+    folded = f'<details class="code-fold">\n<summary>Code</summary>\n{cell}</details>'
+    text = page(f'<main class="content"><p>0123456789</p>{folded}</main>')
+    test_eq(round(bd.code_share(text), 3), 0.0)
+    test_eq(bd._text(re.search(r'<main.*</main>', text, re.S).group(0)).count('x = 1'), 1)
+
+
+def _figure_png(**kw) -> str:
+    "A matplotlib figure as the notebook's PNG (with `figure_check`'s measurement), base64."
+    import io
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    import figure_check
+    figure_check.install()
+    fig, ax = plt.subplots(figsize=kw.get('size', (6, 3)))
+    ax.plot(range(10), range(10), label='rising')
+    ax.plot(range(10), range(9, -1, -1), label='falling')
+    ax.legend(**kw.get('legend', {}))
+    ax.set_xticks(range(10), [f'token {i}' for i in range(10)], fontsize=kw.get('ticks', 10), rotation=kw.get('rotation', 90))
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', bbox_inches='tight')
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def test_readability():
+    import figure_check
+    # a readable figure: 10 pt text at its drawn size, the legend outside the axes
+    ok = _figure_png(legend=dict(loc='upper left', bbox_to_anchor=(1.01, 1)))
+    meta = figure_check.read(ok)
+    assert meta and meta['min_pt'] == 10 and not meta['covered'] and not meta['n_overlaps'], meta
+    test_eq(figure_check.problems(meta, meta['w_in'] * 72), [])
+    # the same figure shrunk to a third: 10 pt becomes 3.3 px
+    small = figure_check.problems(meta, meta['w_in'] * 72 / 3)
+    assert len(small) == 1 and small[0].startswith('text 3.3 px'), small
+    # a legend in the middle covers both lines; 4 pt ticks are too small; 14 pt ticks on a narrow figure pile up
+    bad = figure_check.read(_figure_png(legend=dict(loc='center'), ticks=4))
+    test_eq(bad['covered'][0]['data'], ['falling', 'rising'])
+    assert any(p.startswith('text 4.0 px') for p in figure_check.problems(bad, bad['w_in'] * 72))
+    piled = figure_check.read(_figure_png(size=(2, 2), ticks=14, rotation=0, legend=dict(loc='upper left', bbox_to_anchor=(1.01, 1))))
+    assert piled['n_overlaps'] > 0, piled
+    # on a page: the figure as shown (a wide one spreads into the margin), a wide table, -0.0, the code share
+    test_eq([bd.shown_width(w) for w in (500, 800, 900, 2000)], [500, bd.COLUMN, 900, bd.WIDE_COLUMN])
+    wide = '<table class="dataframe"><tr>' + ''.join(f'<th>column {i}</th>' for i in range(12)) + '</tr></table>'
+    narrow = '<table class="dataframe"><tr><th>layer</th><th>p</th></tr><tr><td>0</td><td>0.5</td></tr></table>'
+    out = '<div class="cell-output cell-output-stdout"><pre><code>effect -0.000 and -0.01</code></pre></div>'
+    with tempfile.TemporaryDirectory() as d:
+        site = Path(d)
+        img = f'<div class="cell-output cell-output-display"><img width="{round(meta["w_in"] * 72)}" src="data:image/png;base64,{{}}"></div>'
+        (site / 'a.html').write_text(page(f'<main class="content"><p>text</p>{img.format(ok)}{narrow}</main>'))
+        (site / 'b.html').write_text(page(f'<main class="content"><p>text</p>{img.format(_figure_png(legend=dict(loc="center")))}'
+                                          f'{wide}{out}<pre class="sourceCode python cell-code">{"x" * 400}</pre></main>'))
+        found = bd.readability(site)
+        assert not [f for f in found if f.startswith('a.html')], found
+        b = [f.split(': ', 2)[1] + ': ' + f.split(': ', 2)[2][:20] for f in found if f.startswith('b.html')]
+        test_eq(len(b), 4)
+        assert any('legend covers data' in f for f in found) and any('table 1 (12 columns)' in f for f in found)
+        assert any('-0.0 printed' in f for f in found) and any('of the text is code' in f for f in found), found
+
+
+def test_slow_cells():
+    from execnb.nbio import new_nb, mk_cell, write_nb
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        cells = [mk_cell('#| slow\nrun_for_an_hour()', cell_type='code'), mk_cell('show(saved)', cell_type='code'),
+                 mk_cell('#| slow\n#| hide\nrun_again()', cell_type='code'), mk_cell('show(saved2)', cell_type='code')]
+        for i, c in enumerate(cells):
+            c['id'] = f'c{i}'
+        write_nb(new_nb(cells), d / 'x.ipynb')
+        (d / 'proc').mkdir()
+        shown = new_nb([mk_cell('', cell_type='code') for _ in cells])
+        for i, c in enumerate(shown.cells):
+            c['id'] = f'c{i}'
+        shown.cells[1]['outputs'] = [{'output_type': 'stream', 'name': 'stdout', 'text': 'saved result'}]
+        write_nb(shown, d / 'proc' / 'x.ipynb')
+        found = bd.slow_cells([d / 'x.ipynb'], d / 'proc')
+        test_eq(found, ['x.ipynb: slow cell c0 shows its code on the page (hide or fold it)',
+                        'x.ipynb: slow cell c2: the next code cell shows no result'])
 
 
 def test_progress_bars_as_a_terminal_shows_them():
