@@ -35,7 +35,8 @@ def _cli(*args):
 def cpu_bench(a, tmp: Path) -> dict:
     import torch
     from mamba_mediation.load import load_model
-    from mamba_mediation.runs import read_facts, run_config, run_facts, trace_unit, rows_per_forward
+    from mamba_mediation.store import read_facts
+    from mamba_mediation.runs import run_config, run_facts, trace_unit, rows_per_forward
     common = ['run', 'world', '--kinds', ','.join(KINDS), '--samples', a.samples, '--limit', a.facts, '--no-progress']
     out = dict(facts=a.facts, kinds=list(KINDS), samples=a.samples, cores=os.cpu_count(), torch=torch.__version__,
                threads=torch.get_num_threads(), load_average_before=os.getloadavg()[1])  # 5-minute load average
@@ -63,7 +64,7 @@ def cpu_bench(a, tmp: Path) -> dict:
     out['facts_per_min_2'] = a.facts / out['two_processes_s'] * 60
     out['ratio_2_over_1'] = out['one_process_s'] / out['two_processes_s']
     out['ratio_2_over_1_1thread'] = out['one_process_1thread_s'] / out['two_processes_s']
-    from mamba_mediation.runs import ResultStore
+    from mamba_mediation.store import ResultStore
     s1, s2 = ResultStore(tmp / 'oneNone').scores(), ResultStore(tmp / 'two').scores()
     out['two_equal_one'] = sorted(s1) == sorted(s2) and all((s1[k] == s2[k]).all() for k in s1)
     out['two_max_abs_diff'] = max(float(abs(s1[k] - s2[k]).max()) for k in s1) if sorted(s1) == sorted(s2) else float('nan')
@@ -74,7 +75,8 @@ def cpu_bench(a, tmp: Path) -> dict:
 def _store_overhead(a, tmp, out):
     import torch
     from mamba_mediation.load import load_model
-    from mamba_mediation.runs import read_facts, run_config, run_facts, trace_unit, rows_per_forward, ResultStore
+    from mamba_mediation.store import read_facts, ResultStore
+    from mamba_mediation.runs import run_config, run_facts, trace_unit, rows_per_forward
     # store overhead, in this process (one torch thread: steadier on a shared machine): into the store and into memory
     torch.set_num_threads(a.threads)
     out['inproc_threads'] = a.threads
@@ -112,8 +114,9 @@ def _store_overhead(a, tmp, out):
 def gpu_bench(a, tmp: Path) -> list:
     import torch
     from mamba_mediation.load import random_model
-    from mamba_mediation.runs import read_facts, run_facts, ResultStore, Fact
-    facts = [Fact(f.fact_id, f.prompt, f.subject, None) for f in read_facts('world')[:a.facts]]
+    from mamba_mediation.store import read_facts, ResultStore, FactRecord
+    from mamba_mediation.runs import run_facts
+    facts = [FactRecord(f.fact_id, f.prompt, f.subject, None) for f in read_facts('world')[:a.facts]]
     rows = []
     for shape in a.shapes:
         for dt in a.dtypes:

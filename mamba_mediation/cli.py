@@ -181,11 +181,10 @@ def _window(args, mt) -> int:
 
 
 def _threads(args, mts):
-    "torch's CPU threads: --threads, else one for small models on the CPU (several threads only add contention there)."
-    import torch
+    "torch's CPU threads: --threads, else the small-model rule of `runs.run_threads` (one thread for small models on the CPU)."
+    from mamba_mediation.runs import run_threads
     n = getattr(args, 'threads', None)
-    if n is not None: torch.set_num_threads(n)
-    elif all(m.device.type == 'cpu' and m.arch.d_model <= 512 for m in mts): torch.set_num_threads(1)
+    run_threads(list(mts), 'auto' if n is None else n)
 
 
 def _check_args(args):

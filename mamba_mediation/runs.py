@@ -5,452 +5,25 @@
 # %% ../nbs/07_runs.ipynb #a7c10003
 from __future__ import annotations
 
-import contextlib, dataclasses, datetime, hashlib, json, os, re, resource, signal, socket, sqlite3, sys, time, warnings
+import copy, datetime, hashlib, json, os, resource, signal, sys, time, warnings
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
 
 import mamba_mediation
 from .load import ModelAndTokenizer, load_model, unknown_words, UnknownWordsWarning
-from .trace import (Corruption, TraceResult, TOKEN_GROUPS, AIEResult, as_mt, calculate_hidden_flow, check_kind,
-                    collect_embedding_std, find_subject_range, token_groups, plot_aie, _answer_id, _spaced,
-                    _default_max_rows, _kname, KIND_LABELS, aie_from_results)
+from .trace import (Corruption, TraceResult, as_mt, calculate_hidden_flow, check_kind, collect_embedding_std,
+                                   find_subject_range, _answer_id, _spaced, _default_max_rows)
 from .ssm_state import STATE_KINDS, trace_ssm_state
+from .store import FactRecord, ResultStore, read_facts, facts_hash, _StoreLock, _short_reason
+from .report import report
 
 # %% auto #0
-__all__ = ['SCHEMA', 'COMPARED_KEYS', 'Fact', 'read_facts', 'StoreError', 'facts_hash', 'ResultStore', 'default_run_kinds',
-           'check_run_kinds', 'dist_info', 'model_fingerprint', 'rows_per_forward', 'peak_memory_mb', 'RunSummary',
-           'run_config', 'run_budget_mb', 'run_threads', 'trace_unit', 'run_facts', 'dtype_check', 'compare_figure',
-           'report', 'cli_main']
-
-# %% ../nbs/07_runs.ipynb #a7c10007
-@dataclass
-class Fact:
-    "One fact to trace; `error` says why an unusable record (a bad line) cannot be traced."
-    fact_id: int  # stable id: ROME's `known_id`, else the record's index (JSON) or line number (JSONL)
-    prompt: str | None  # the prompt, ending right before the answer
-    subject: str | None  # the subject, a substring of the prompt
-    answer: str | None  # the expected answer (ROME's `attribute`); None: whatever the model predicts
-    error: str | None = None  # e.g. "line 7: invalid JSON (Expecting value)"
-
-
-_FORMAT_HINT = ("a facts file is ROME's known_1000.json (a JSON list of records) or JSONL (one "
-                "{\"prompt\", \"subject\"[, \"attribute\"]} object per line)")
-
-
-def _fact_id(fid, where, source):
-    "A record's `known_id` as an int; a `ValueError` naming the file and record for anything else (null, 'abc', 1.5, true)."
-    if isinstance(fid, bool) or not isinstance(fid, (int, str)) or (isinstance(fid, str) and not re.fullmatch(r'\s*-?\d+\s*', fid)):
-        raise ValueError(f"{source}: {where}: known_id must be a whole number, got {json.dumps(fid)}; "
-                         "give every record a unique integer known_id, or none (the record's position is then its id)")
-    return int(fid)
-
-
-def _fact(fid, r, where, source='the fact set') -> Fact:
-    "A `Fact` from a parsed record `r` (a dict), or one that carries the reason it is unusable."
-    if not isinstance(r, dict): return Fact(fid, None, None, None, f"{where}: not a JSON object ({type(r).__name__})")
-    if 'known_id' in r: fid = _fact_id(r['known_id'], where, source)
-    subject, prompt = r.get('subject'), r.get('prompt')
-    if prompt is None and isinstance(r.get('template'), str) and isinstance(subject, str):
-        prompt = r['template'].format(subject)
-    if not isinstance(prompt, str) or not isinstance(subject, str) or not prompt.strip() or not subject.strip():
-        return Fact(fid, prompt if isinstance(prompt, str) else None, subject if isinstance(subject, str) else None,
-                    None, f"{where}: a fact needs a non-empty 'prompt' and 'subject' (it has {sorted(r)})")
-    answer = next((r[k] for k in ('attribute', 'answer', 'target', 'object') if r.get(k) is not None), None)
-    return Fact(fid, prompt, subject, None if answer is None else str(answer))
-
-
-def read_facts(source,  # 'world' (the shipped fact world), a known_1000-format .json, or a .jsonl file
-               limit: int | None = None,  # keep the first `limit` facts
-               ) -> list:  # `Fact`s, in file order
-    "Read a fact set. Bad records become `Fact`s with an `error`; a file that cannot be read at all is a `ValueError`."
-    if limit is not None and limit < 1: raise ValueError(f"limit must be a positive number of facts, got {limit}")
-    name = 'the fact world' if str(source) == 'world' else 'the fact list' if isinstance(source, (list, tuple)) else None
-    if isinstance(source, (list, tuple)):
-        where = [f"record {i}" for i in range(len(source))]
-        facts = [_fact(i, r, w, name) for (i, r), w in zip(enumerate(source), where)]
-    elif str(source) == 'world':
-        from mamba_mediation.world import world_as_known
-        data = world_as_known()
-        where = [f"record {i}" for i in range(len(data))]
-        facts = [_fact(i, r, w, name) for (i, r), w in zip(enumerate(data), where)]
-    else:
-        p = Path(source).expanduser()
-        if not p.is_file(): raise FileNotFoundError(f"no facts file at {p}: give 'world', a known_1000.json or a .jsonl file")
-        name = str(p)
-        try: text = p.read_text(encoding='utf-8-sig')  # a byte-order mark (Windows editors) is not part of the first record
-        except UnicodeDecodeError as e: raise ValueError(f"{p}: not UTF-8 text (byte {e.start}); {_FORMAT_HINT}") from None
-        if not text.strip(): raise ValueError(f"{p} is empty; {_FORMAT_HINT}")
-        if text.lstrip().startswith('['):
-            try: data = json.loads(text)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{p}: line {e.lineno}, column {e.colno}: invalid JSON ({e.msg}); {_FORMAT_HINT}") from None
-            if not isinstance(data, list):
-                raise ValueError(f"{p}: line 1: a JSON facts file must be a list of records, got a {type(data).__name__}; {_FORMAT_HINT}")
-            where = [f"record {i}" for i in range(len(data))]
-            facts = [_fact(i, r, w, name) for (i, r), w in zip(enumerate(data), where)]
-        else:
-            facts, where, first_bad, good = [], [], None, 0
-            for ln, line in enumerate(text.splitlines(), 1):  # \n, \r\n (Windows) or \r
-                if not line.strip(): continue
-                where.append(f"line {ln}")
-                try: r = json.loads(line)
-                except json.JSONDecodeError as e:
-                    facts.append(Fact(ln, None, None, None, f"line {ln}: invalid JSON ({e.msg})"))
-                    first_bad = first_bad or ln
-                    continue
-                facts.append(_fact(ln, r, f"line {ln}", name)); good += 1
-            if not good:
-                raise ValueError(f"{p}: line {first_bad}: invalid JSON, and no line of the file is a JSON record; {_FORMAT_HINT}")
-    seen = {}
-    for f, w in zip(facts, where):
-        if f.fact_id in seen:
-            raise ValueError(f"{name}: fact id {f.fact_id} appears twice ({seen[f.fact_id]} and {w}); "
-                             "fact ids (known_id) must be unique")
-        seen[f.fact_id] = w
-    return facts[:limit] if limit else facts
-
-# %% ../nbs/07_runs.ipynb #a7c10010
-SCHEMA = 1  # store layout version; readers accept this and older
-COMPARED_KEYS = ('model', 'family', 'n_layer', 'fingerprint', 'dtype', 'samples', 'noise', 'seed', 'window',
-                 'sigma_from', 'sigma')  # a resumed run must match the store on all of these (and on the fact set)
-
-_COLUMNS = """fact_id INTEGER NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, model TEXT,
-    prompt TEXT, subject TEXT, answer TEXT, prediction TEXT, tokens TEXT, subject_start INTEGER, subject_end INTEGER,
-    high_score REAL, low_score REAL, n_tokens INTEGER, n_layers INTEGER, scores BLOB, result TEXT, config TEXT,
-    version TEXT, seconds REAL, time TEXT, rank INTEGER, PRIMARY KEY (fact_id, kind)"""
-
-
-class StoreError(OSError):
-    "A store that cannot be read or written (a damaged shard, a full disk, another run writing it): one line, the path named."
-
-
-def _db_error(shard, e: Exception) -> StoreError:
-    "A `StoreError` naming the shard and what to do, from a `sqlite3` error."
-    msg, store = str(e), Path(shard).parent
-    if 'full' in msg:
-        what = (f"no space left for the store; free space on the disk of {store}, then run the same command again "
-                "to resume (the units stored so far are intact)")
-    elif 'not a database' in msg or 'malformed' in msg or 'disk I/O' in msg:
-        what = (f"the shard is damaged (truncated or overwritten); move it out of {store} (its units are traced again "
-                "when the run is resumed) or restore it from a backup")
-    elif 'locked' in msg: what = "another process holds it; wait for it to finish"
-    elif 'readonly' in msg or 'unable to open' in msg: what = f"check the permissions of {store}"
-    else: what = "the store is left as it was"
-    return StoreError(f"{shard}: SQLite error: {msg}: {what}")
-
-
-def _connect(path) -> sqlite3.Connection:
-    con = sqlite3.connect(str(path), timeout=120)
-    con.execute('PRAGMA synchronous=FULL')  # a commit is on disk before the next unit starts
-    return con
-
-
-def _facts_table(facts) -> list:
-    "The fields of a fact set that a store pins: [fact_id, prompt, subject, answer] per fact, in file order."
-    return [[f.fact_id, f.prompt, f.subject, f.answer] for f in facts]
-
-
-def facts_hash(facts) -> str:
-    "A hash of every fact's (fact_id, prompt, subject, answer): a resumed run must have the store's."
-    return hashlib.sha256(json.dumps(_facts_table(facts)).encode()).hexdigest()[:16]
-
-
-def _facts_diff(old: list, new: list) -> str:
-    "What changed between two fact tables: ids added, removed, and the fields of edited facts."
-    o, n = {r[0]: r for r in old}, {r[0]: r for r in new}
-    ids = lambda s: ', '.join(map(str, sorted(s)[:6])) + (', …' if len(s) > 6 else '')
-    out = []
-    if n.keys() - o.keys(): out.append(f"{len(n.keys() - o.keys())} added (id {ids(n.keys() - o.keys())})")
-    if o.keys() - n.keys(): out.append(f"{len(o.keys() - n.keys())} removed (id {ids(o.keys() - n.keys())})")
-    edited = [i for i in sorted(o.keys() & n.keys()) if o[i] != n[i]]
-    if edited:
-        names = ('fact_id', 'prompt', 'subject', 'answer')
-        ex = '; '.join(f"fact {i}: " + ', '.join(f"{names[j]} {o[i][j]!r} → {n[i][j]!r}" for j in (1, 2, 3) if o[i][j] != n[i][j])
-                       for i in edited[:3])
-        out.append(f"{len(edited)} edited ({ex}{'; …' if len(edited) > 3 else ''})")
-    return ', '.join(out) or 'the same facts in another order'
-
-
-def _launch_id() -> str:
-    "Shared by every rank of one launch (torchrun, accelerate: the rendezvous id and master address); this process otherwise."
-    e = os.environ
-    if e.get('MASTER_ADDR'):
-        return f"{e.get('TORCHELASTIC_RUN_ID', '')}@{e['MASTER_ADDR']}:{e.get('MASTER_PORT', '')}"
-    return f"{socket.gethostname()}:{os.getpid()}:{time.time_ns()}"
-
-
-def _pid_alive(host: str, pid: int) -> bool:
-    "Whether a writer may still run: its pid exists (on this host); a writer on another host counts as running."
-    if host != socket.gethostname(): return True
-    try: os.kill(int(pid), 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
-    return True
-
-
-class _StoreLock:
-    """One run at a time per store: `writing.lock` names the launch (all its ranks, one world size); each rank of it
-    adds `writing.rank-RRRRR`. Another launch is refused while a writer of the lock is alive; a lock whose writers
-    are all gone (a `SIGKILL`) is stale and taken over. The last rank to finish removes the lock."""
-    def __init__(self, path, rank: int, world: int):
-        self.path, self.rank, self.world = Path(path), rank, world
-        self.lock, self.mine = self.path / 'writing.lock', self.path / f'writing.rank-{rank:05d}'
-        self.me = dict(launch=_launch_id(), world=world, host=socket.gethostname(), pid=os.getpid(), rank=rank, started=_now())
-        self.held = False
-
-    def _get(self):
-        try: return json.loads(self.lock.read_text())
-        except FileNotFoundError: return None
-        except (ValueError, OSError): return dict(launch='?', world='?', host='?', pid=-1)  # unreadable: treated as stale
-
-    def _ranks(self) -> list:
-        out = []
-        for p in self.path.glob('writing.rank-*'):
-            try: out.append(json.loads(p.read_text()))
-            except (ValueError, OSError): pass
-        return out
-
-    def _same(self, held) -> bool: return held.get('launch') == self.me['launch'] and held.get('world') == self.world
-
-    def acquire(self):
-        self.path.mkdir(parents=True, exist_ok=True)
-        for _ in range(20):
-            tmp = self.path / f".writing.{os.getpid()}.{time.time_ns()}"
-            tmp.write_text(json.dumps(self.me))
-            try: os.link(tmp, self.lock); got = True  # atomic, also on NFS: fails if a lock exists
-            except FileExistsError: got = False
-            finally: tmp.unlink()
-            held = self.me if got else self._get()
-            if held is None: continue  # released meanwhile
-            if not got and not self._same(held):
-                writers = [held] + [r for r in self._ranks() if r.get('launch') == held.get('launch')]
-                live = [w for w in writers if _pid_alive(w.get('host'), w.get('pid', -1))]
-                if live:
-                    w = live[-1]
-                    raise StoreError(f"the store {self.path} is being written by another run (pid {w.get('pid')} on "
-                                     f"{w.get('host')}, {held.get('world')} process(es), since {held.get('started')}); "
-                                     f"wait for it to finish, or use another --out folder (if no run is writing it, "
-                                     f"remove {self.lock})")
-                for p in [self.lock] + list(self.path.glob('writing.rank-*')):  # stale: every writer is gone
-                    with contextlib.suppress(FileNotFoundError): p.unlink()
-                continue
-            self.mine.write_text(json.dumps(self.me))
-            if self._same(self._get() or {}):  # still our launch's lock (not released by a finishing rank meanwhile)
-                self.held = True
-                return self
-        raise StoreError(f"could not take the lock of the store {self.path}; remove {self.lock} if no run is writing it")
-
-    def release(self):
-        if not self.held: return
-        self.held = False
-        with contextlib.suppress(FileNotFoundError): self.mine.unlink()
-        held = self._get()
-        if held is not None and self._same(held) and not any(r.get('launch') == self.me['launch'] for r in self._ranks()):
-            with contextlib.suppress(FileNotFoundError): self.lock.unlink()
-
-
-class ResultStore:
-    "A folder of per-rank SQLite shards (`shard-RRRRR.sqlite`); a unit (fact × kind) is one row, written in one transaction."
-    def __init__(self, path,  # the store folder (created by `writer`)
-                 ):
-        self.path = Path(path).expanduser()
-
-    def shards(self) -> list:
-        return sorted(self.path.glob('shard-*.sqlite'))
-
-    def exists(self) -> bool: return bool(self.shards())
-
-    def writer(self, rank: int, config: dict, facts=None, planned=()) -> '_ShardWriter':
-        "Open (creating) this rank's shard for writing, after checking `config` (and the fact set) against every shard's."
-        if facts is not None: self.check_facts(facts)
-        self.check_config(config)
-        self.path.mkdir(parents=True, exist_ok=True)
-        return _ShardWriter(self.path / f'shard-{rank:05d}.sqlite', config, rank, facts, planned)
-
-    def _read(self, sql: str, args=(), shard_name: bool = False) -> list:
-        rows = []
-        for s in self.shards():
-            con = None
-            try:
-                con = sqlite3.connect(str(s), timeout=120)  # not read-only: a reader rolls back a killed writer's hot journal
-                schema = con.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-                if schema is None: continue  # a shard whose creation was interrupted: no unit in it
-                if int(schema[0]) > SCHEMA:
-                    raise ValueError(f"{s} has store schema {schema[0]}, newer than this library's {SCHEMA} "
-                                     f"(mamba-mediation {mamba_mediation.__version__}); upgrade mamba-mediation to read it")
-                got = con.execute(sql, args).fetchall()
-                rows += [r + (s.name,) for r in got] if shard_name else got
-            except sqlite3.OperationalError as e:
-                if 'no such table' in str(e): continue
-                raise _db_error(s, e) from None
-            except sqlite3.DatabaseError as e: raise _db_error(s, e) from None
-            finally:
-                if con is not None: con.close()
-        return rows
-
-    def _meta(self, key: str) -> list:
-        return [v for (v,) in self._read("SELECT value FROM meta WHERE key=?", (key,))]
-
-    def configs(self) -> list:
-        "The configuration recorded in each shard."
-        return [json.loads(v) for v in self._meta('config')]
-
-    def check_config(self, config: dict):
-        "`ValueError` naming the keys where `config` differs from the configuration already in the store."
-        for old in self.configs():
-            diff = [k for k in COMPARED_KEYS if old.get(k) != config.get(k)]
-            if diff:
-                what = ', '.join(f"{k}: store {old.get(k)!r}, this run {config.get(k)!r}" for k in diff)
-                raise ValueError(f"the store {self.path} was made with a different configuration ({what}); "
-                                 "use another --out folder, or rerun with the store's settings to resume it")
-
-    def check_facts(self, facts):
-        "`ValueError` naming the facts added, removed or edited if `facts` is not the fact set the store was made from."
-        new = _facts_table(facts)
-        for v in self._meta('facts'):
-            old = json.loads(v)
-            if old != new:
-                raise ValueError(f"the store {self.path} was made from another fact set: {_facts_diff(old, new)}; "
-                                 "use another --out folder, or the store's fact set to resume it")
-
-    def duplicates(self) -> dict:
-        "{(fact_id, kind): [shard names]} of units stored more than once (two runs that wrote at once); {} for a sound store."
-        where = {}
-        for f, k, s in self._read("SELECT fact_id, kind FROM units", shard_name=True): where.setdefault((f, k), []).append(s)
-        return {u: s for u, s in where.items() if len(s) > 1}
-
-    def _check_duplicates(self):
-        d = self.duplicates()
-        if d:
-            (f, k), s = next(iter(d.items()))
-            raise ValueError(f"the store {self.path} holds {len(d)} units more than once (e.g. fact {f} × {k} in "
-                             f"{' and '.join(s)}): two runs wrote it at once (with a library before the store lock); "
-                             "keep one copy of each unit (e.g. move a shard away) or trace into a new store")
-
-    def keys(self) -> dict:
-        "{(fact_id, kind): (status, prompt)} of every stored unit (`ValueError` if a unit is stored twice)."
-        self._check_duplicates()
-        return {(f, k): (s, p) for f, k, s, p in self._read("SELECT fact_id, kind, status, prompt FROM units")}
-
-    def count(self) -> int:
-        return sum(n for (n,) in self._read("SELECT COUNT(*) FROM units"))
-
-    def planned(self) -> set | None:
-        "Units that the runs into this store set out to trace ((fact_id, kind)); None for a store that does not record it."
-        v = self._meta('planned')
-        return None if not v else {tuple(u) for x in v for u in json.loads(x)}
-
-    def writing(self) -> dict | None:
-        "The lock of the run writing the store ({'launch', 'world', 'host', 'pid', 'started', 'alive'}), or None."
-        held = _StoreLock(self.path, 0, 1)._get()
-        if held is None: return None
-        ranks = [r for r in _StoreLock(self.path, 0, 1)._ranks() if r.get('launch') == held.get('launch')]
-        return {**held, 'alive': any(_pid_alive(w.get('host'), w.get('pid', -1)) for w in [held] + ranks)}
-
-    def status(self) -> dict:
-        "Whether the store is complete: units stored, pending (planned, not stored), the writing run, thread counts, world sizes."
-        keys = self.keys()
-        plan = self.planned()
-        pending = None if plan is None else len(plan - keys.keys())
-        cfgs = [json.loads(c) for (c,) in self._read("SELECT config FROM units") if c]
-        w = self.writing()
-        return dict(path=str(self.path), units=len(keys), pending=pending, writing=w,
-                    complete=(pending in (0, None)) and w is None,
-                    threads=sorted({c['threads'] for c in cfgs if c.get('threads') is not None}),
-                    world_sizes=sorted({c['world_size'] for c in cfgs if c.get('world_size') is not None}))
-
-    def frame(self, scores: bool = False):
-        "All units as a pandas DataFrame (one row per fact × kind; `scores` adds the score grids as arrays)."
-        import pandas as pd
-        self._check_duplicates()
-        cols = ('fact_id kind status reason model prompt subject answer prediction tokens subject_start subject_end '
-                'high_score low_score n_tokens n_layers config version seconds time rank').split()
-        rows = self._read(f"SELECT {', '.join(cols)}, scores FROM units")
-        df = pd.DataFrame([r[:-1] for r in rows], columns=list(cols))
-        if scores: df['scores'] = [None if r[-1] is None else _grid(r[-1], r[cols.index('n_tokens')], r[cols.index('n_layers')])
-                                   for r in rows]
-        df['tokens'] = [json.loads(t) if isinstance(t, str) else None for t in df['tokens']]
-        df['config'] = [json.loads(c) if isinstance(c, str) else None for c in df['config']]
-        return df.sort_values(['fact_id', 'kind'], kind='stable').reset_index(drop=True)
-
-    def results(self, kind=None, model: str | None = None) -> list:
-        "`TraceResult`s of the traced units (status 'done'), in fact order; optionally of one kind / model."
-        self._check_duplicates()
-        sql, args = "SELECT fact_id, kind, result, scores, n_tokens, n_layers, model FROM units WHERE status='done'", []
-        if kind is not None: sql += " AND kind=?"; args.append(_kname(kind) or 'resid')
-        if model is not None: sql += " AND model=?"; args.append(model)
-        out = []
-        for fid, k, res, blob, nt, nl, m in sorted(self._read(sql, args), key=lambda r: (r[0], r[1])):
-            d = json.loads(res); d['scores'] = _grid(blob, nt, nl)
-            out.append(TraceResult.from_dict(d))
-        return out
-
-    def scores(self) -> dict:
-        "{(fact_id, kind): scores} of the traced units."
-        self._check_duplicates()
-        return {(f, k): _grid(b, nt, nl) for f, k, b, nt, nl in
-                self._read("SELECT fact_id, kind, scores, n_tokens, n_layers FROM units WHERE status='done'")}
-
-
-def _grid(blob, n_tokens, n_layers) -> np.ndarray:
-    return np.frombuffer(blob, dtype='<f8').reshape(n_tokens, n_layers).copy()
-
-
-class _ShardWriter:
-    "One rank's shard: the configuration, the fact set and the planned units in `meta`, one committed row per unit."
-    def __init__(self, path, config, rank, facts=None, planned=()):
-        self.path, self.rank = path, rank
-        self.config = json.dumps(config, sort_keys=True)
-        try:
-            self.con = _connect(path)
-            with self.con:
-                self.con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-                self.con.execute(f"CREATE TABLE IF NOT EXISTS units ({_COLUMNS})")
-                self.con.execute("INSERT OR IGNORE INTO meta VALUES ('config', ?)", (self.config,))
-                self.con.execute("INSERT OR IGNORE INTO meta VALUES ('created', ?)", (_now(),))
-                self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
-                if facts is not None:
-                    self.con.execute("INSERT OR IGNORE INTO meta VALUES ('facts', ?)", (json.dumps(_facts_table(facts)),))
-                old = self.con.execute("SELECT value FROM meta WHERE key='planned'").fetchone()
-                plan = sorted({tuple(u) for u in (json.loads(old[0]) if old else [])} | {tuple(u) for u in planned})
-                self.con.execute("INSERT OR REPLACE INTO meta VALUES ('planned', ?)", (json.dumps(plan),))
-        except sqlite3.DatabaseError as e: raise _db_error(path, e) from None
-
-    def put(self, fact: Fact, kind: str, status: str, reason: str | None = None, result: TraceResult | None = None,
-            prediction: str | None = None, seconds: float = float('nan')):
-        "Write one unit in one transaction (all of it, or nothing after a crash)."
-        row = dict(fact_id=fact.fact_id, kind=kind, status=status, reason=reason, prompt=fact.prompt,
-                   subject=fact.subject, answer=fact.answer, prediction=prediction, config=self.config,
-                   version=mamba_mediation.__version__, seconds=seconds, time=_now(), rank=self.rank,
-                   model=json.loads(self.config)['model'])
-        if result is not None:
-            d = result.to_dict(); d.pop('scores')
-            sc = np.ascontiguousarray(result.scores, dtype='<f8')
-            row.update(tokens=json.dumps(result.input_tokens), subject_start=int(result.subject_range[0]),
-                       subject_end=int(result.subject_range[1]), high_score=float(result.high_score),
-                       low_score=float(result.low_score), n_tokens=sc.shape[0], n_layers=sc.shape[1],
-                       scores=sc.tobytes(), result=json.dumps(d, default=_json_default), prediction=result.prediction)
-        try:
-            with self.con:
-                self.con.execute(f"INSERT INTO units ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
-        except sqlite3.DatabaseError as e: raise _db_error(self.path, e) from None
-
-    def close(self):
-        if getattr(self, 'con', None) is not None: self.con.close()
-
-
-def _json_default(o):
-    if isinstance(o, (np.floating, np.integer)): return o.item()
-    if isinstance(o, (np.ndarray, torch.Tensor)): return o.tolist()
-    return str(o)
-
-
-def _now() -> str: return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')
+__all__ = ['default_run_kinds', 'check_run_kinds', 'dist_info', 'model_fingerprint', 'rows_per_forward', 'peak_memory_mb',
+           'RunSummary', 'run_config', 'run_budget_mb', 'run_threads', 'trace_unit', 'run_facts', 'dtype_check',
+           'cli_main']
 
 # %% ../nbs/07_runs.ipynb #a7c10012
 def default_run_kinds(mt) -> tuple:
@@ -594,7 +167,7 @@ def _reason(e: ValueError) -> str:
     return f"subject not in vocabulary: {msg}" if 'the subject' in msg and 'outside the model' in msg else msg
 
 
-def _precheck(mt, fact: Fact):
+def _precheck(mt, fact: FactRecord):
     "(status, reason, prediction) of a fact the run cannot trace, from one clean forward (ROME's guard); None if it can."
     if fact.error: return 'failed', fact.error, None
     tok = mt.tokenizer
@@ -625,11 +198,15 @@ def run_budget_mb(mt, budget_mb: float | None = None) -> float:
     return 256.
 
 
-def run_threads(mt, threads: int | str | None = 'auto') -> int:
-    "Set torch's CPU threads for a run: `threads`; 'auto': 1 for a small model (d_model ≤ 512) on the CPU, else torch's default; None: leave it."
+def run_threads(mt,  # a model, or a list of models (`ModelAndTokenizer`s)
+                threads: int | str | None = 'auto',  # a number; 'auto': the small-model rule; None: leave torch as it is
+                ) -> int:  # torch's CPU threads now
+    """Set torch's CPU threads. The rule ('auto'): one thread when every model is on the CPU and at most 512 wide (the
+    toy models: several threads only add contention there), torch's default otherwise. `trace` and `compare` on the
+    command line follow the same rule."""
     if threads == 'auto':
-        mt = as_mt(mt)
-        if mt.device.type == 'cpu' and mt.arch.d_model <= 512: torch.set_num_threads(1)
+        mts = [m if hasattr(m, 'arch') and hasattr(m, 'device') else as_mt(m) for m in (mt if isinstance(mt, list) else [mt])]
+        if all(m.device.type == 'cpu' and m.arch.d_model <= 512 for m in mts): torch.set_num_threads(1)
     elif threads is not None:
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads must be a whole number of at least 1 (or 'auto'), got {threads!r}")
@@ -637,7 +214,7 @@ def run_threads(mt, threads: int | str | None = 'auto') -> int:
     return torch.get_num_threads()
 
 
-def trace_unit(mt, fact: Fact, kind: str, cfg: dict, max_rows: int | None = None,
+def trace_unit(mt, fact: FactRecord, kind: str, cfg: dict, max_rows: int | None = None,
                budget_mb: float | None = None,  # memory budget of one batched forward, passed to both engines
                ) -> TraceResult:
     "One unit: the trace of `fact` for `kind` with the run configuration `cfg`."
@@ -664,7 +241,7 @@ def _dist_barrier(world: int):
     return True
 
 
-def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of records / `Fact`s
+def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of records / `FactRecord`s
               model=None,  # a `ModelAndTokenizer`, or a name for `load_model` (default: the toy Mamba)
               kinds=None,  # kinds to trace, e.g. ('resid', 'mixer', 'h', 'conv') (default: `default_run_kinds`)
               store='runs_store',  # the store folder
@@ -690,7 +267,7 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
     world = w0 if world_size is None else world_size
     if not 0 <= rank < world: raise ValueError(f"rank {rank} is outside a world of {world} processes")
     if limit is not None and limit < 1: raise ValueError(f"limit must be a positive number of facts, got {limit}")
-    all_facts = list(facts) if isinstance(facts, (list, tuple)) and facts and isinstance(facts[0], Fact) else read_facts(facts)
+    all_facts = list(facts) if isinstance(facts, (list, tuple)) and facts and isinstance(facts[0], FactRecord) else read_facts(facts)
     facts = all_facts[:limit] if limit else all_facts
     if threads not in (None, 'auto') and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise ValueError(f"threads must be a whole number of at least 1 (or 'auto'), got {threads!r}")
@@ -797,15 +374,8 @@ def _fill_counts(summ: RunSummary, st: ResultStore, units: list):
     summ.reasons = dict(reasons)
 
 
-def _short_reason(reason: str | None) -> str:
-    "Reasons grouped for the summary: 'line 7: invalid JSON (…)' → 'invalid JSON (…)', 'subject not found: …' → 'subject not found'."
-    r = re.sub(r'^(line|record) \d+: ', '', reason or 'unknown')
-    return r.split(':')[0] if r.startswith(('subject not found', 'subject not in vocabulary', 'answer not in vocabulary')) else r
-
-
 def dtype_check(mt, st: ResultStore, facts: list, kinds, cfg: dict, n: int = 2) -> dict:
     "Re-trace the first `n` traced units in float32 (a float32 copy of the model) and compare: {'units', 'max_abs_diff'}."
-    import copy
     ref = ModelAndTokenizer(copy.deepcopy(mt.model).float(), mt.tokenizer, mt.arch, mt.name)
     stored = st.scores()
     by_id = {f.fact_id: f for f in facts}
@@ -813,192 +383,6 @@ def dtype_check(mt, st: ResultStore, facts: list, kinds, cfg: dict, n: int = 2) 
     diffs = [float(np.nanmax(np.abs(trace_unit(ref, by_id[f], k, cfg).scores - stored[f, k]))) for f, k in keys]
     del ref
     return dict(units=len(keys), max_abs_diff=max(diffs) if diffs else float('nan'))
-
-# %% ../nbs/07_runs.ipynb #a7c10033
-def _slug(s: str) -> str: return re.sub(r'[^A-Za-z0-9_.+-]+', '_', str(s)).strip('_') or 'model'
-
-
-def _kind_label(k: str) -> str:
-    from mamba_mediation.ssm_state import KIND_NAMES
-    return KIND_LABELS.get(k) or KIND_NAMES.get(k, k)
-
-
-def compare_figure(aies: dict,  # {(model, family): {kind: AIEResult}}
-                   ):
-    "Mamba vs transformer: AIE of the residual stream at the last subject token and at the last token, against relative depth."
-    import matplotlib.pyplot as plt
-    groups = ('last subject token', 'last token')
-    fig, axs = plt.subplots(1, 2, figsize=(10, 3.4), dpi=100)
-    for (m, fam), by_kind in aies.items():
-        a = by_kind.get('resid')
-        if a is None: continue
-        x = np.linspace(0, 1, a.mean.shape[1])
-        for ax, g in zip(axs, groups):
-            i = TOKEN_GROUPS.index(g)
-            ls = '-' if fam in ('mamba', 'mamba2') else '--'
-            ax.plot(x, a.mean[i], ls, label=f"{Path(m).name} ({fam}, n={a.counts[i]})")
-            ax.fill_between(x, a.lower[i], a.upper[i], alpha=0.15)
-    for ax, g in zip(axs, groups):
-        ax.set_title(f"residual stream, {g}", fontsize=10); ax.set_xlabel('relative depth (layer / (layers - 1))')
-        ax.set_ylabel('AIE on p(answer)'); ax.axhline(0, color='k', lw=0.5); ax.legend(fontsize=7)
-    fig.suptitle('Mamba vs transformer: where restoring the residual stream brings the answer back')
-    fig.tight_layout()
-    return fig
-
-
-def _store_note(stat: dict) -> str:
-    "'' for a complete store; else why it is incomplete (pending units, a run writing it or a lock left behind)."
-    why = []
-    if stat['pending']: why.append(f"{stat['pending']} units pending")
-    w = stat['writing']
-    if w: why.append(f"a run is writing it (pid {w.get('pid')} on {w.get('host')}, since {w.get('started')})" if w['alive'] else
-                     f"a stopped run left its lock (pid {w.get('pid')}, since {w.get('started')}); resume it with the same command")
-    return '; '.join(why)
-
-
-def report(stores,  # a store folder, or several (e.g. a Mamba store and a GPT-2 store)
-           out_dir,  # folder for the figures, summary.json, report.md and index.html (created)
-           ) -> dict:  # name -> written path
-    """AIE per model and kind by ROME's six token groups (figures with 95% bands), a Mamba-vs-transformer figure, a summary.
-    Stores of one model are merged when their configurations match and their units are disjoint (else a `ValueError`);
-    an incomplete store (pending units, a run writing it) is reported as such."""
-    import matplotlib
-    import matplotlib.pyplot as plt
-    stores = [stores] if isinstance(stores, (str, Path)) else list(stores)
-    if not stores: raise ValueError("no store to report: give one or more store folders")
-    parts, stats = {}, []
-    for s in stores:
-        st = ResultStore(s)
-        if not st.exists(): raise FileNotFoundError(f"no results store at {st.path} (no shard-*.sqlite in it); make one with `mamba-mediation run`")
-        if any(x['path'] == str(st.path) for x in stats): raise ValueError(f"the store {st.path} is given twice")
-        df = st.frame()  # a store holding a unit twice is refused here
-        if df.empty: raise ValueError(f"the store {st.path} holds no unit yet")
-        stat = st.status(); stat['note'] = _store_note(stat); stats.append(stat)
-        for model, dm in df.groupby('model', sort=True): parts.setdefault(model, []).append((st, dm))
-    for model, ps in parts.items():  # several stores of one model: one configuration, disjoint units
-        (st0, d0), c0 = ps[0], ps[0][1]['config'].iloc[0]
-        seen = {u: st0.path for u in zip(d0.fact_id, d0.kind)}
-        for st, dm in ps[1:]:
-            c = dm['config'].iloc[0]
-            diff = [k for k in COMPARED_KEYS if c0.get(k) != c.get(k)]
-            if diff:
-                raise ValueError(f"the stores {st0.path} and {st.path} both hold {model}, with different configurations "
-                                 f"({', '.join(f'{k}: {c0.get(k)!r} vs {c.get(k)!r}' for k in diff)}); report them separately")
-            both = [u for u in zip(dm.fact_id, dm.kind) if u in seen]
-            if both:
-                raise ValueError(f"the stores {seen[both[0]]} and {st.path} both hold {len(both)} units of {model} (e.g. fact "
-                                 f"{both[0][0]} × {both[0][1]}): a unit traced twice; report them separately")
-            seen.update({u: st.path for u in zip(dm.fact_id, dm.kind)})
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    summary = dict(stores=stats, complete=all(x['complete'] for x in stats), library=mamba_mediation.__version__, models={})
-    aies, written = {}, {}
-    order = {k: i for i, k in enumerate(('resid', 'mixer', 'ssm_output', 'gate', 'attn', 'mlp') + STATE_KINDS)}
-    for model, ps in sorted(parts.items()):
-        import pandas as pd
-        dm = pd.concat([d for _, d in ps], ignore_index=True)
-        cfgs = [c for c in dm['config'] if c]
-        cfg = {k: v for k, v in cfgs[0].items() if k not in ('threads', 'world_size', 'version')}
-        fam = cfg.get('family', '')
-        threads = sorted({c['threads'] for c in cfgs if c.get('threads') is not None})
-        msum = summary['models'].setdefault(model, dict(family=fam, store=', '.join(str(st.path) for st, _ in ps),
-                                                        config=cfg, threads=threads,
-                                                        versions=sorted({c.get('version', '?') for c in cfgs}), kinds={}))
-        for kind, dk in sorted(dm.groupby('kind'), key=lambda g: (order.get(g[0], 99), g[0])):
-            res = [r for st, _ in ps for r in st.results(kind, model)]  # disjoint units, store by store
-            a = aie_from_results(res, kind, model, 1 if kind == 'resid' or kind in STATE_KINDS else cfg.get('window', 1),
-                                 keep_results=False)
-            aies.setdefault((model, fam), {})[kind] = a
-            reasons = Counter(_short_reason(r) for r in dk.loc[dk.status != 'done', 'reason'])
-            peak = {}
-            for g in ('last subject token', 'last token'):
-                i = TOKEN_GROUPS.index(g)
-                if a.counts[i]:
-                    l = int(np.nanargmax(a.mean[i]))
-                    peak[g] = dict(layer=l, aie=float(a.mean[i, l]), lower=float(a.lower[i, l]), upper=float(a.upper[i, l]))
-            msum['kinds'][kind] = dict(done=int((dk.status == 'done').sum()), skipped=int((dk.status == 'skipped').sum()),
-                                       failed=int((dk.status == 'failed').sum()), reasons=dict(reasons),
-                                       mean_clean_p=a.high_score, mean_corrupted_p=a.low_score,
-                                       group_counts=dict(zip(TOKEN_GROUPS, a.counts)), peak=peak,
-                                       aie=dict(zip(TOKEN_GROUPS, [[None if np.isnan(v) else float(v) for v in row] for row in a.mean])))
-    for (model, fam), by_kind in aies.items():
-        ks = [k for k, a in by_kind.items() if a.n_used]
-        if not ks: continue
-        fig, axs = plt.subplots(1, len(ks), figsize=(5.2 * len(ks), 3.4), dpi=100, squeeze=False)
-        for ax, k in zip(axs[0], ks):
-            plot_aie(by_kind[k], ax=ax, title=f"AIE of {_kind_label(k)} ({by_kind[k].n_used} facts)")
-        fig.suptitle(f"{model} ({fam})"); fig.tight_layout()
-        p = out / f"aie_{_slug(Path(model).name)}.png"
-        fig.savefig(p, bbox_inches='tight'); plt.close(fig)
-        written[p.name] = p
-    fams = {f for _, f in aies}
-    if fams & {'mamba', 'mamba2'} and fams - {'mamba', 'mamba2'} and any('resid' in v for v in aies.values()):
-        fig = compare_figure(aies)
-        p = out / 'mamba_vs_transformer.png'
-        fig.savefig(p, bbox_inches='tight'); plt.close(fig)
-        written[p.name] = p
-    p = out / 'summary.json'
-    p.write_text(json.dumps(summary, indent=1, default=_json_default)); written[p.name] = p
-    md = _markdown(summary, [n for n in written if n.endswith('.png')])
-    p = out / 'report.md'; p.write_text(md); written[p.name] = p
-    p = out / 'index.html'; p.write_text(_html(summary, [n for n in written if n.endswith('.png')])); written[p.name] = p
-    return written
-
-
-def _band(d) -> str: return f"{d['aie']:.3f} [{d['lower']:.3f}, {d['upper']:.3f}] @ {d['layer']}" if d else '–'
-
-
-def _rows(summary):
-    for m, ms in summary['models'].items():
-        for k, ks in ms['kinds'].items():
-            yield (m, k, ks['done'], ks['skipped'], ks['failed'], f"{ks['mean_clean_p']:.3f}", f"{ks['mean_corrupted_p']:.3f}",
-                   _band(ks['peak'].get('last subject token')), _band(ks['peak'].get('last token')))
-
-
-_HEAD = ('model', 'kind', 'traced', 'skipped', 'failed', 'clean p', 'corrupted p',
-         'peak AIE [95% band], last subject token (@ layer)', 'peak AIE [95% band], last token (@ layer)')
-
-
-def _notes(summary) -> list:
-    "Plain-text lines of the report: the stores and whether each is complete, configurations, thread counts, failure reasons."
-    out = []
-    for x in summary['stores']:
-        out.append(f"Store {x['path']}: {x['units']} units, " + (f"INCOMPLETE: {x['note']}." if x['note'] else 'complete.'))
-    for m, ms in summary['models'].items():
-        c = ms['config']
-        out.append(f"{m} ({ms['family']}): " + ', '.join(f"{k} {c.get(k)}" for k in COMPARED_KEYS[3:] if k in c)
-                   + f", fact set {c.get('facts_hash', '?')}; mamba-mediation {', '.join(ms['versions'])}.")
-        if len(ms['threads']) > 1:
-            out.append(f"{m}: the store mixes torch thread counts ({', '.join(map(str, ms['threads']))}): scores agree within "
-                       "1e-6 across thread counts, not bit for bit.")
-        for k, ks in ms['kinds'].items():
-            if ks['reasons']:
-                out.append(f"{m} × {k}, not traced: " + '; '.join(f"{n} × {r}" for r, n in sorted(ks['reasons'].items(), key=lambda x: -x[1])) + '.')
-    return out
-
-
-def _markdown(summary, images) -> str:
-    lines = ['# Causal-tracing report', '']
-    if not summary['complete']: lines += ['**Incomplete: some units are not traced yet (see the stores below).**', '']
-    lines += [f"mamba-mediation {summary['library']}. AIE: mean over the facts the model gets right, with the 95% band "
-              "(mean ± 1.96 standard errors).", '', '| ' + ' | '.join(_HEAD) + ' |', '|' + '---|' * len(_HEAD)]
-    lines += ['| ' + ' | '.join(map(str, r)) + ' |' for r in _rows(summary)]
-    lines += [''] + [f"* {n}" for n in _notes(summary)]
-    lines += [''] + [f"![{i}]({i})" for i in images]
-    return '\n'.join(lines) + '\n'
-
-
-def _html(summary, images) -> str:
-    import html
-    e = lambda x: html.escape(str(x))
-    rows = ''.join('<tr>' + ''.join(f'<td>{e(c)}</td>' for c in r) + '</tr>' for r in _rows(summary))
-    notes = ''.join(f'<li>{e(n)}</li>' for n in _notes(summary))
-    warn = '' if summary['complete'] else '<p><b>Incomplete: some units are not traced yet (see the stores below).</b></p>'
-    imgs = ''.join(f'<p><img src="{e(i)}" alt="{e(i)}" style="max-width:100%"></p>' for i in images)
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>Causal-tracing report</title>"
-            f"<style>body{{font-family:sans-serif;max-width:70em;margin:auto}}td,th{{border:1px solid #ccc;padding:2px 6px}}"
-            f"table{{border-collapse:collapse}}</style></head><body><h1>Causal-tracing report</h1>{warn}"
-            f"<p>mamba-mediation {e(summary['library'])}. AIE: mean over the facts the model gets right, with the 95% band.</p>"
-            f"<table><tr>{''.join(f'<th>{e(h)}</th>' for h in _HEAD)}</tr>{rows}</table><ul>{notes}</ul>{imgs}</body></html>\n")
 
 # %% ../nbs/07_runs.ipynb #a7c10042
 def cli_main(args) -> int:
