@@ -20,9 +20,10 @@ def _show_fields(cls):
     """Give a NamedTuple an `__init__` whose signature is its fields, so that `show_doc` shows them (a tuple's own
     `__init__` reads `*args, **kwargs`); the tuple's `__new__` still builds the value."""
     P = inspect.Parameter
+    anno = lambda a: getattr(a, '__forward_arg__', a)   # a NamedTuple keeps postponed annotations as ForwardRef('str')
     def __init__(self, *args, **kwargs): pass
     __init__.__signature__ = inspect.Signature(
-        [P('self', P.POSITIONAL_OR_KEYWORD)] + [P(f, P.POSITIONAL_OR_KEYWORD, annotation=cls.__annotations__.get(f, P.empty),
+        [P('self', P.POSITIONAL_OR_KEYWORD)] + [P(f, P.POSITIONAL_OR_KEYWORD, annotation=anno(cls.__annotations__.get(f, P.empty)),
                                                   default=cls._field_defaults.get(f, P.empty)) for f in cls._fields])
     __init__.__qualname__ = f'{cls.__qualname__}.__init__'
     cls.__init__ = __init__
