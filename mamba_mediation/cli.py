@@ -15,7 +15,7 @@ from pathlib import Path
 # build and run the parser without torch, transformers or numpy (each command imports what it needs).
 
 
-_SCANS = ('inline', 'sequential', 'chunked')  # world.SCANS, named here so that parsing imports no torch
+_SCANS = ('inline', 'sequential', 'chunked')  # train.SCANS, named here so that parsing imports no torch
 
 
 class _Parser(argparse.ArgumentParser):
@@ -112,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
     r.add_argument('--out', default=None, help='folder for the models (default: the package models folder)')
     r.add_argument('--facts-only', action='store_true',
-                   help='single facts only, without the long-range, in-context and two-hop mixture (world.task_mixture)')
+                   help='single facts only, without the long-range, in-context and two-hop mixture (tasks.task_mixture)')
     r.add_argument('--ladder', nargs='?', const='shipped', default=None, metavar='NAMES',
                    help="train the size ladder instead of the pair: its shipped rungs (2 and 4 layers), or the "
                         "comma-separated names given (e.g. toy-mamba-16l; 'all' for every rung)")
@@ -122,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument('--world', default=None,
                    help='a world folder (relations.json, facts.tsv, ...) instead of the shipped world')
     r.add_argument('--scan', default='inline', choices=_SCANS,
-                   help="the toy Mamba's training scan (world.SCANS): 'inline' (default, the fastest on a CPU), "
+                   help="the toy Mamba's training scan (train.SCANS): 'inline' (default, the fastest on a CPU), "
                         "'sequential' (the one the shipped models were trained with: reproduces them bit for bit), "
                         "'chunked' (parallel within chunks)")
     _add_run_commands(sub)
@@ -264,19 +264,19 @@ def _run(args) -> int:
                 out.mkdir(parents=True, exist_ok=True)
                 (out / '.write-test').touch(); (out / '.write-test').unlink()
             except OSError as e: raise ValueError(f"cannot write the models into {out} ({e.strerror})") from None
-        from mamba_mediation import world
+        from mamba_mediation import world, train, load
         w = {'world': world.load_world(args.world)} if args.world else {}  # a bad world folder: an error now
         common = dict(out_dir=args.out, seed=args.seed, progress=True, mixture=not args.facts_only, jobs=args.jobs,
                       threads=1, scan=args.scan, **w)
-        if args.ladder is None: metrics = world.train_toy_models(**common)
+        if args.ladder is None: metrics = train.train_toy_models(**common)
         else:
-            names = {'shipped': list(world.SHIPPED_LADDER), 'all': list(world.LADDER)}.get(
+            names = {'shipped': list(load.SHIPPED_LADDER), 'all': list(load.LADDER)}.get(
                 args.ladder, [n.strip() for n in args.ladder.split(',') if n.strip()])
-            unknown = [n for n in names if n not in world.LADDER]
+            unknown = [n for n in names if n not in load.LADDER]
             if unknown or not names:
-                raise ValueError(f'--ladder: unknown models {unknown}; the ladder has {", ".join(world.LADDER)}')
-            if args.out is None: common['out_dir'] = world.MODELS_DIR       # like the pair: into the package
-            metrics = world.train_ladder(names, **common)
+                raise ValueError(f'--ladder: unknown models {unknown}; the ladder has {", ".join(load.LADDER)}')
+            if args.out is None: common['out_dir'] = load.MODELS_DIR       # like the pair: into the package
+            metrics = train.train_ladder(names, **common)
         print(json.dumps(metrics, indent=2, default=str))
     return 0
 

@@ -20,11 +20,11 @@ from transformers import (AutoConfig, AutoModelForCausalLM, AutoTokenizer, GPT2C
                           Mamba2Config, Mamba2ForCausalLM, MambaConfig, MambaForCausalLM, PreTrainedTokenizerFast)
 
 # %% auto #0
-__all__ = ['PRESETS', 'NEOX_TOKENIZER', 'MODELS_DIR', 'TOY_MODELS', 'DEFAULT_MODEL', 'ArchInfo', 'arch_info', 'ModelAndTokenizer',
-           'is_original_config', 'hf_config_from_original', 'convert_original_state_dict', 'save_original_format',
-           'load_original', 'from_mamba_ssm', 'toy_model_path', 'tiny_tokenizer', 'tiny_model', 'random_model',
-           'load_model', 'unknown_words', 'UnknownWordsWarning', 'warn_unknown', 'max_positions', 'check_prompt_length',
-           'predict_next']
+__all__ = ['PRESETS', 'NEOX_TOKENIZER', 'MODELS_DIR', 'TOY_MODELS', 'DEFAULT_MODEL', 'LADDER', 'SHIPPED_LADDER', 'ArchInfo',
+           'arch_info', 'ModelAndTokenizer', 'is_original_config', 'hf_config_from_original',
+           'convert_original_state_dict', 'save_original_format', 'load_original', 'from_mamba_ssm', 'ladder_dir',
+           'toy_model_path', 'tiny_tokenizer', 'tiny_model', 'random_model', 'load_model', 'unknown_words',
+           'UnknownWordsWarning', 'warn_unknown', 'max_positions', 'check_prompt_length', 'predict_next']
 
 # %% ../nbs/00_load.ipynb #c0b2d5df
 @dataclass
@@ -344,6 +344,15 @@ TOY_MODELS = {'toy-mamba': 'toy-mamba', 'toy-gpt2': 'toy-gpt2',      # name -> f
               **{f'toy-{k}-{n}l': f'toy-{k}-{n}l' for k in ('mamba', 'gpt2') for n in (2, 4)},  # the size ladder's
               'toy-mamba-8l': 'toy-mamba', 'toy-gpt2-8l': 'toy-gpt2'}  # shipped rungs; its 8-layer rung is the pair
 DEFAULT_MODEL = 'toy-mamba'
+# the size ladder (05b_train trains it): 2, 4, 8 and 16 layers of both architectures at d_model 128
+LADDER = {f'toy-{kind}-{n}l': dict(kind=kind, n_layer=n, d_model=128) for kind in ('mamba', 'gpt2') for n in (2, 4, 8, 16)}
+SHIPPED_LADDER = ('toy-mamba-2l', 'toy-mamba-4l', 'toy-gpt2-2l', 'toy-gpt2-4l')  # in the package; the 8-layer rungs
+                                                                                 # are toy-mamba and toy-gpt2 themselves
+
+
+def ladder_dir() -> Path:
+    "Where `train_ladder` caches the rungs the package does not ship: `$XDG_CACHE_HOME/mamba_mediation/ladder` (default `~/.cache/...`)."
+    return Path(os.environ.get('XDG_CACHE_HOME') or '~/.cache').expanduser() / 'mamba_mediation' / 'ladder'
 
 
 def toy_model_path(name: str = DEFAULT_MODEL) -> Path:
@@ -549,7 +558,7 @@ def _quiet_loading(device):
 
 
 def load_model(name_or_path=None,  # None (toy Mamba), 'toy-gpt2', a ladder model ('toy-mamba-4l', ... of
-                                  # `world.LADDER`), a local folder, a hub id, or a mamba_ssm model
+                                  # `LADDER`), a local folder, a hub id, or a mamba_ssm model
                device=None,  # e.g. 'cpu', 'cuda'; default CUDA if available, else CPU
                dtype=None,  # e.g. torch.float32, 'bfloat16'; default: as saved (float32 for converted checkpoints)
                tokenizer=None,  # tokenizer object, folder or hub id; default: the model's own (GPT-NeoX's for
@@ -568,12 +577,11 @@ def load_model(name_or_path=None,  # None (toy Mamba), 'toy-gpt2', a ladder mode
             raise ValueError('Empty model name: pass a folder, a hub id, or nothing for the toy Mamba.')
         folder = toy_model_path(name) if name in TOY_MODELS else Path(name).expanduser()
         if name.startswith('toy-') and name not in TOY_MODELS:
-            from mamba_mediation.world import LADDER, ladder_dir  # lazily: the ladder is 05_world's
             if name in LADDER:
                 folder = ladder_dir() / name
                 if not (folder / 'config.json').exists():
                     raise FileNotFoundError(f'The ladder model {name!r} is not built yet (looked in {folder}); build it '
-                                            f'with `from mamba_mediation.world import train_ladder; '
+                                            f'with `from mamba_mediation.train import train_ladder; '
                                             f'train_ladder([{name!r}])`.')
         if name in TOY_MODELS and not _toy_available(name):
             how = 'mamba-mediation train-toy' + ('' if TOY_MODELS[name] in ('toy-mamba', 'toy-gpt2') else ' --ladder')

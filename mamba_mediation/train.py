@@ -9,13 +9,13 @@ from functools import partial
 from pathlib import Path
 import torch
 import torch.nn.functional as F
+from .load import MODELS_DIR, LADDER, SHIPPED_LADDER, ladder_dir
 from .world import WORLD, _world, _n_tokens, prompts, build_tokenizer
 from .tasks import (TRAIN_DISTANCES, task_words, task_mixture, evaluate_facts, evaluate_tasks, _encode,
                                    _answer_logits, _discretise, _scan_reference)
 
 # %% auto #0
-__all__ = ['SCANS', 'MODELS_DIR', 'TOY_BATCH', 'TOY_EPOCHS', 'LADDER', 'SHIPPED_LADDER', 'train_toy_model', 'train_toy_models',
-           'ladder_dir', 'train_ladder']
+__all__ = ['SCANS', 'TOY_BATCH', 'TOY_EPOCHS', 'train_toy_model', 'train_toy_models', 'train_ladder']
 
 # %% ../nbs/05b_train.ipynb #8816367e
 def _make_model(kind: str, tokenizer, seed: int = 0, d_model: int = 128, n_layer: int = 8, n_positions: int = 64):
@@ -177,7 +177,6 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
         (out / 'training.json').write_text(json.dumps(metrics, indent=1, default=str))
     return model, tok, metrics
 
-MODELS_DIR = Path(__file__).parent / 'models' if '__file__' in globals() else Path('../mamba_mediation/models')
 TOY_BATCH = dict(mamba=64, gpt2=128)    # batch sizes of the shipped runs
 TOY_EPOCHS = dict(mamba=22, gpt2=60)      # epoch budgets of the shipped runs
 
@@ -229,13 +228,6 @@ def _train_many(specs, out, seed, mixture, jobs, **kw) -> dict:
                            "`if __name__ == '__main__':`, or use jobs=1; otherwise a worker may have run out of memory") from e
 
 # %% ../nbs/05b_train.ipynb #732b64d0
-LADDER = {f'toy-{kind}-{n}l': dict(kind=kind, n_layer=n, d_model=128) for kind in ('mamba', 'gpt2') for n in (2, 4, 8, 16)}
-SHIPPED_LADDER = ('toy-mamba-2l', 'toy-mamba-4l', 'toy-gpt2-2l', 'toy-gpt2-4l')   # in the package; the 8-layer rungs are
-                                                                                  # toy-mamba and toy-gpt2 themselves
-def ladder_dir() -> Path:
-    "Where `train_ladder` caches its models: `$XDG_CACHE_HOME/mamba_mediation/ladder` (default `~/.cache/...`)."
-    return Path(os.environ.get('XDG_CACHE_HOME') or '~/.cache').expanduser() / 'mamba_mediation' / 'ladder'
-
 def train_ladder(names=None,        # names of `LADDER` to train (default: `SHIPPED_LADDER`)
                  out_dir=None,      # folder that receives one sub-folder per model (default: `ladder_dir()`)
                  seed: int = 0,     # one seed for data and models
