@@ -92,7 +92,7 @@ def tidy_table(df,  # a pandas table
     "A table for reading: floats rounded to `digits` (never −0.0), missing values shown as '–'."
     out = df.copy()
     fl = out.select_dtypes('floating').columns
-    out[fl] = out[fl].round(digits) + 0.0
+    out[fl] = out[fl].astype(float).round(digits) + 0.0  # float64 first: a rounded float32 prints 16.129999
     return out.astype(object).where(out.notna(), '–')
 
 # %% ../nbs/04_localize.ipynb #84b5b0b4
@@ -370,8 +370,7 @@ def ladder_sites(models: dict,  # rung name -> `ModelAndTokenizer` (any mix of a
                  samples: int = 3,  # corrupted rows per trace
                  kind=None,  # the kind averaged (default: the residual stream)
                  ) -> tuple:  # (a pandas table, one row per model; rung name -> `AIEResult`)
-    """For each model: the layer (and fraction of depth) where the AIE peaks at the last subject token, and the first layer at which it
-    reaches half its maximum at the last token (where the answer arrives there; its maximum is at the top by construction)."""
+    """For each model: the layer (and fraction of depth) where the AIE peaks at the last subject token, and the first layer at which it reaches half its maximum at the last token (where the answer arrives there; its maximum is at the top by construction)."""
     import pandas as pd
     if not models: raise ValueError("no models: pass {name: load_model(name)} for the rungs of the ladder")
     rows, aies = [], {}

@@ -157,8 +157,7 @@ def restore_sites(mt,  # `ModelAndTokenizer`
                   noise=3.0,  # k (noise = k·σ) or a `Corruption`
                   subjects: Sequence[str] | None = None,  # subjects for σ (default: this subject)
                   ) -> dict:  # scores [positions, layers], low, high, correct, positions, subject_range, n_tokens
-    """`calculate_hidden_flow`'s residual-stream trace at a few positions only (every layer): the rows of its heatmap, at
-    len(positions)·layers restorations instead of tokens·layers, so long prompts stay cheap."""
+    """`calculate_hidden_flow`'s residual-stream trace at a few positions only (every layer): the rows of its heatmap, at len(positions)·layers restorations instead of tokens·layers, so long prompts stay cheap."""
     mt = as_mt(mt)
     ids, (b, e) = check_prompt(mt, prompt, subject, warn=False)
     T, L = len(ids), mt.arch.n_layer
@@ -201,10 +200,7 @@ def long_range_recovery(mt,  # `ModelAndTokenizer`
                         samples: int = 3,  # corrupted rows per prompt
                         noise=3.0,  # k·σ, σ from the subjects of all the prompts (ROME's rule)
                         ):
-    """Per prompt: is the answer right and, where it is, how much of p(answer) comes back when the early subject is corrupted and the
-    residual stream is restored at the last subject token or at the last token, at each layer (a pandas table; `subject_ie`
-    and `last_ie` hold the indirect effects p_restored − p_corrupt per layer). Prompts longer than a transformer's
-    learned positions are reported (`too_long`), not run."""
+    """Per prompt: is the answer right and, where it is, how much of p(answer) comes back when the early subject is corrupted and the residual stream is restored at the last subject token or at the last token, at each layer (a pandas table; `subject_ie` and `last_ie` hold the indirect effects p_restored − p_corrupt per layer). Prompts longer than a transformer's learned positions are reported (`too_long`), not run."""
     import pandas as pd
     mt = as_mt(mt)
     if not len(prompts): raise ValueError("no prompts: pass world.long_range_prompts(...)")
@@ -231,9 +227,7 @@ def long_range_recovery(mt,  # `ModelAndTokenizer`
 
 def distance_summary(table,  # from `long_range_recovery` (one or several models)
                      ):
-    """Per model and distance: accuracy (prompts it can run), the subject's total effect p_clean − p_corrupt and, as shares
-    of it, the most that restoring the last subject token recovers (best layer) and the first layer at which restoring the
-    last token recovers half; over the prompts each model gets right (ROME's rule). A pandas table."""
+    """Per model and distance: accuracy (prompts it can run), the subject's total effect p_clean − p_corrupt and, as shares of it, the most that restoring the last subject token recovers (best layer) and the first layer at which restoring the last token recovers half; over the prompts each model gets right (ROME's rule). A pandas table."""
     import pandas as pd
     out = []
     for (m, n), g in table.groupby(['model', 'n'], sort=False):

@@ -49,9 +49,11 @@ def collect_states(mt,  # `ModelAndTokenizer`
 
 
 def pca_2d(X: np.ndarray,  # [samples, features]
+           scale: bool = False,  # standardise each feature first (a few large-variance entries, as in h, otherwise fill the plane)
            ) -> tuple:  # (coordinates [samples, 2], explained variance ratio [2])
-    "The first two principal components (scikit-learn's PCA)."
+    "The first two principal components (scikit-learn's PCA), of the data or of its standardised features."
     from sklearn.decomposition import PCA
+    if scale: X = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1.0)
     p = PCA(2, random_state=0).fit(X)
     return p.transform(X), p.explained_variance_ratio_
 
@@ -93,8 +95,8 @@ def chance_level(labels: Sequence, folds: int = 3, min_per_class: int = 3) -> fl
     return float(cnt[keep].max() / cnt[keep].sum())
 
 
-def _robust_limits(ax, Z, q=(1, 99), pad=0.15):
-    "Axis limits that hold the central 98% of the points (outliers would squeeze the rest into a corner)."
+def _robust_limits(ax, Z, q=(2, 98), pad=0.2):
+    "Axis limits around the central 96% of the points (outliers would squeeze the rest into a corner)."
     for k, set_lim in ((0, ax.set_xlim), (1, ax.set_ylim)):
         lo, hi = np.percentile(Z[:, k], q)
         w = (hi - lo) or 1.0
@@ -106,7 +108,7 @@ def plot_pca(Z: np.ndarray,  # [samples, 2] from `pca_2d`
              ax=None, title: str = '', top: int = 10,
              legend: bool = True,  # draw the legend (outside the axes, on the right)
              ):
-    "Scatter of two principal components coloured by label, limits on the central 98% of the points; returns the axes."
+    "Scatter of two principal components coloured by label, limits around the central 96% of the points; returns the axes."
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(6.5, 3.8), dpi=80, layout='constrained')
     labels = np.asarray(labels)
@@ -144,18 +146,19 @@ def trajectories(mt,  # `ModelAndTokenizer`
 
 
 def plot_trajectories(tr: dict, ax=None, title: str = ''):
-    "Clean (solid) and corrupted (dashed) paths through the PCA plane; the first token, the subject's ends and the last token labelled; returns the axes."
+    "Clean (solid; the first token a square, the last subject token and the last token labelled) and corrupted (dashed) paths through the PCA plane; returns the axes."
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(5, 3.8), dpi=80, layout='constrained')
     c = tr['clean']
     ax.plot(c[:, 0], c[:, 1], '-o', color='k', ms=3, label='clean')
     for i, z in enumerate(tr['corrupt']):
         ax.plot(z[:, 0], z[:, 1], '--', color='#e6550d', alpha=0.6, lw=1, label='corrupted' if i == 0 else None)
+    ax.plot(*c[0], 's', color='k', ms=6, label='first token')
     b, e = tr['subject_range']
-    for t in sorted({0, b, e - 1, len(c) - 1}):  # a few labels, offset from their points
-        ax.annotate(tr['tokens'][t], c[t], xytext=(4, 4), textcoords='offset points', fontsize=9,
-                    bbox=dict(boxstyle='round,pad=0.15', fc='white', ec='none', alpha=0.7))
-    _robust_limits(ax, np.concatenate([c, tr['corrupt'].reshape(-1, 2)]), q=(0, 100), pad=0.12)
+    for t, dy in ((e - 1, 6), (len(c) - 1, -12)):  # two labels, offset from their points: the last subject token and the last token
+        ax.annotate(tr['tokens'][t], c[t], xytext=(6, dy), textcoords='offset points', fontsize=9,
+                    bbox=dict(boxstyle='round,pad=0.15', fc='white', ec='none', alpha=0.8))
+    _robust_limits(ax, np.concatenate([c, tr['corrupt'].reshape(-1, 2)]), q=(5, 95), pad=0.35)
     ax.set_title(title or f"layer {tr['layer']} along the prompt", fontsize=10); ax.set_xticks([]); ax.set_yticks([])
     ax.legend(fontsize=9, loc='upper left', bbox_to_anchor=(1.01, 1))
     return ax

@@ -91,7 +91,7 @@ def plot_selection_evolution(s: SelectionShift, param: str = 'delta', layers: Se
     nrows = -(-len(layers) // ncols)
     fig, axs = plt.subplots(nrows, ncols, figsize=(10, 1.2 + 2.0 * nrows), dpi=80, sharex=True, squeeze=False, layout='constrained')
     b, e = s.subject_range
-    tick = sorted({0, b, e - 1, T - 1})  # a few tokens labelled: the first, the subject's ends, the last
+    tick = sorted({0, e - 1, T - 1})  # a few tokens labelled: the first, the subject's last, the last
     for ax in axs.flat[len(layers):]: ax.axis('off')
     for ax, l in zip(axs.flat, layers):
         ax.plot(s.clean[param][l], '-', color='#3182bd', label='clean')
