@@ -158,7 +158,7 @@ def plot_trajectories(tr: dict, ax=None, title: str = ''):
     for t, dy in ((e - 1, 6), (len(c) - 1, -12)):  # two labels, offset from their points: the last subject token and the last token
         ax.annotate(tr['tokens'][t], c[t], xytext=(6, dy), textcoords='offset points', fontsize=9,
                     bbox=dict(boxstyle='round,pad=0.15', fc='white', ec='none', alpha=0.8))
-    _robust_limits(ax, np.concatenate([c, tr['corrupt'].reshape(-1, 2)]), q=(5, 95), pad=0.35)
+    _robust_limits(ax, c, q=(0, 100), pad=0.25)  # the whole clean path; corrupted excursions beyond it are cut
     ax.set_title(title or f"layer {tr['layer']} along the prompt", fontsize=10); ax.set_xticks([]); ax.set_yticks([])
     ax.legend(fontsize=9, loc='upper left', bbox_to_anchor=(1.01, 1))
     return ax
