@@ -14,18 +14,54 @@ __all__ = ['REMOVED_IN', 'MOVED', 'moved_attr']
 # %% ../nbs/90_moved.ipynb #5deca5ee
 REMOVED_IN = '0.2'  # the release that drops the old paths
 
-MOVED = {  # old module -> {name: the module it lives in now}
+MOVED = {  # old module -> {name: the module it lives in now ('module.new_name' if it was renamed too)}
+    'world': {
+        'SCANS': 'train', 'TOY_BATCH': 'train', 'TOY_EPOCHS': 'train', 'train_toy_model': 'train',
+        'train_toy_models': 'train', 'train_ladder': 'train',
+        'MODELS_DIR': 'load', 'LADDER': 'load', 'SHIPPED_LADDER': 'load', 'ladder_dir': 'load',
+        'TRAIN_DISTANCES': 'tasks', 'EVAL_DISTANCES': 'tasks', 'evaluate_facts': 'tasks', 'accuracy_by_relation':
+        'tasks', 'long_range_prompts': 'tasks', 'in_context_prompts': 'tasks', 'two_hop_chains': 'tasks',
+        'two_hop_prompts': 'tasks', 'task_words': 'tasks', 'evaluate_tasks': 'tasks', 'task_mixture': 'tasks',
+    },
+    'runs': {
+        'SCHEMA': 'store', 'COMPARED_KEYS': 'store', 'read_facts': 'store', 'StoreError': 'store', 'facts_hash':
+        'store', 'ResultStore': 'store',
+        'Fact': 'store.FactRecord',
+        'compare_figure': 'report', 'report': 'report',
+    },
+    'analysis': {
+        'MAMBA_KINDS': 'localize', 'TRANSFORMER_KINDS': 'localize', 'AVERAGE_KINDS': 'localize', 'DATA_DIR':
+        'localize', 'ARCH_NAMES': 'localize', 'LADDER_RUNGS': 'localize', 'is_ssm': 'localize', 'analysis_kinds':
+        'localize', 'kind_label': 'localize', 'trace_kind': 'localize', 'compare_traces': 'localize', 'best_cells':
+        'localize', 'depth_fraction': 'localize', 'plot_comparison': 'localize', 'world_facts': 'localize',
+        'known_records': 'localize', 'spread': 'localize', 'compare_widget': 'localize', 'kind_aie': 'localize',
+        'save_averages': 'localize', 'load_averages': 'localize', 'plot_aie_depth': 'localize', 'two_sites':
+        'localize', 'ladder_sites': 'localize', 'plot_ladder': 'localize',
+        'SELECTION': 'storage', 'DECOMP_PARTS': 'storage', 'DECOMP_GROUPS': 'storage', 'run_fact_averages':
+        'storage', 'SelectionShift': 'storage', 'selection_shift': 'storage', 'plot_selection_shift': 'storage',
+        'plot_selection_evolution': 'storage', 'selection_effect_correlation': 'storage', 'decompose': 'storage',
+        'plot_decomposition': 'storage',
+        'POSITIONS': 'roles', 'ROLES': 'roles', 'collect_states': 'roles', 'pca_2d': 'roles', 'probe_accuracy':
+        'roles', 'chance_level': 'roles', 'plot_pca': 'roles', 'trajectories': 'roles', 'plot_trajectories':
+        'roles', 'selection_profiles': 'roles', 'cluster_selection': 'roles',
+        'a_spectrum': 'memory', 'fact_text': 'memory', 'half_lives': 'memory', 'impulse_response': 'memory',
+        'decay_profile': 'memory', 'memory_cost': 'memory', 'position_limit': 'memory', 'restore_sites': 'memory',
+        'long_range_recovery': 'memory', 'distance_summary': 'memory', 'span_retention': 'memory',
+    },
 }
 
 # %% ../nbs/90_moved.ipynb #a3c69bff
 def moved_attr(module: str,  # the old module's `__name__` (`mamba_mediation.trace`)
                name: str):   # the name asked for
-    """What the old module's `__getattr__` returns: the object `name` from the module it moved to, with a
+    """What the old module's `__getattr__` returns: the object `name` from the module it moved to (`MOVED`: the module,
+    or `module.new_name` for a name that was renamed as well), with a
     `DeprecationWarning` that names the new path; an `AttributeError`, as Python gives, for a name that did not move."""
     pkg, _, old = module.rpartition('.')
-    new = MOVED.get(old, {}).get(name)
-    if new is None:
+    where = MOVED.get(old, {}).get(name)
+    if where is None:
         raise AttributeError(f"module {module!r} has no attribute {name!r}")
-    warnings.warn(f'{module}.{name} moved to {pkg}.{new}.{name}; import it from there or from {pkg} '
+    new, _, new_name = where.partition('.')  # 'store' or, for a name that changed too, 'store.FactRecord'
+    new_name = new_name or name
+    warnings.warn(f'{module}.{name} moved to {pkg}.{new}.{new_name}; import it from there '
                   f'(the old path goes in version {REMOVED_IN})', DeprecationWarning, stacklevel=3)
-    return getattr(importlib.import_module(f'{pkg}.{new}'), name)
+    return getattr(importlib.import_module(f'{pkg}.{new}'), new_name)

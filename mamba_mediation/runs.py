@@ -19,6 +19,7 @@ from .trace import (Corruption, TraceResult, as_mt, calculate_hidden_flow, check
 from .ssm_state import STATE_KINDS, trace_ssm_state
 from .store import FactRecord, ResultStore, read_facts, facts_hash, _StoreLock, _short_reason
 from .report import report
+from .moved import moved_attr
 
 # %% auto #0
 __all__ = ['default_run_kinds', 'check_run_kinds', 'dist_info', 'model_fingerprint', 'rows_per_forward', 'peak_memory_mb',
@@ -404,3 +405,7 @@ def cli_main(args) -> int:
     if summ.interrupted: return 128 + (summ.signum or signal.SIGINT)  # 130 after Ctrl-C, 143 after SIGTERM
     if rank == 0: print(summ, flush=True)
     return 0
+
+# %% ../nbs/07_runs.ipynb #a6dae13f
+def __getattr__(name):  # names that moved to other modules keep their old path, with a warning, until 0.2 (`moved.MOVED`)
+    return moved_attr(__name__, name)

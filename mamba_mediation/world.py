@@ -9,6 +9,7 @@ import mamba_mediation
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
+from .moved import moved_attr
 
 # %% auto #0
 __all__ = ['WORLD_DIR', 'WORLD', 'FACTS', 'RELATIONS', 'TAKES_THE', 'SPECIAL_TOKENS', 'KNOWN_URL', 'KNOWN_PATH', 'KNOWN_FIELDS',
@@ -270,3 +271,7 @@ def load_known(path_or_url=None,  # local path to a known_1000.json, or a URL (d
     missing = [k for k in KNOWN_FIELDS if k not in data[0]]
     if missing: raise ValueError(f'{src} records lack the ROME fields {missing}; expected {list(KNOWN_FIELDS)}.')
     return data
+
+# %% ../nbs/05_world.ipynb #8e251587
+def __getattr__(name):  # names that moved to other modules keep their old path, with a warning, until 0.2 (`moved.MOVED`)
+    return moved_attr(__name__, name)

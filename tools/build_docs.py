@@ -381,11 +381,13 @@ def shown_width(w: int) -> int:
 
 
 def table_width(table: str) -> int:
-    "About how wide a pandas table is drawn (px): its widest cell in each column, in characters, plus padding."
+    """About the narrowest a pandas table can be drawn (px): a cell's text wraps at its spaces, so each column is as wide
+    as its longest word, in characters, plus padding; a table wider than its column at that width overflows it."""
     widths = {}
     for row in re.findall(r'<tr\b.*?</tr>', table, re.S):
         for i, cell in enumerate(re.findall(r'<t[hd]\b[^>]*>(.*?)</t[hd]>', row, re.S)):
-            widths[i] = max(widths.get(i, 0), len(_text(cell)))
+            words = _text(cell).split() or ['']
+            widths[i] = max(widths.get(i, 0), max(len(w) for w in words))
     return round(sum(n * CHAR_PX + CELL_PAD_PX for n in widths.values()))
 
 

@@ -151,7 +151,9 @@ def test_readability():
     assert piled['n_overlaps'] > 0, piled
     # on a page: the figure as shown (a wide one spreads into the margin), a wide table, -0.0, the code share
     test_eq([bd.shown_width(w) for w in (500, 800, 900, 2000)], [500, bd.COLUMN, 900, bd.WIDE_COLUMN])
-    wide = '<table class="dataframe"><tr>' + ''.join(f'<th>column {i}</th>' for i in range(12)) + '</tr></table>'
+    # a table is as narrow as its longest words: 16 columns of 'column_i' overflow, a long sentence in a cell wraps
+    wide = '<table class="dataframe"><tr>' + ''.join(f'<th>column_{i}</th>' for i in range(16)) + '</tr></table>'
+    test_eq(bd.table_width('<table><tr><td>' + 'word ' * 300 + '</td></tr></table>'), 4 * bd.CHAR_PX + bd.CELL_PAD_PX)
     narrow = '<table class="dataframe"><tr><th>layer</th><th>p</th></tr><tr><td>0</td><td>0.5</td></tr></table>'
     out = '<div class="cell-output cell-output-stdout"><pre><code>effect -0.000 and -0.01</code></pre></div>'
     with tempfile.TemporaryDirectory() as d:
@@ -164,7 +166,7 @@ def test_readability():
         assert not [f for f in found if f.startswith('a.html')], found
         b = [f.split(': ', 2)[1] + ': ' + f.split(': ', 2)[2][:20] for f in found if f.startswith('b.html')]
         test_eq(len(b), 4)
-        assert any('legend covers data' in f for f in found) and any('table 1 (12 columns)' in f for f in found)
+        assert any('legend covers data' in f for f in found) and any('table 1 (16 columns)' in f for f in found)
         assert any('-0.0 printed' in f for f in found) and any('of the text is code' in f for f in found), found
 
 
