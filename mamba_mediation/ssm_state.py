@@ -14,10 +14,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from .load import arch_info
-from .hooks import selective_scan, mamba2_scan, is_transparent, restore_mixers, ensure_transparent
-from .trace import (as_mt, find_subject_range, as_corruption, resolve_sigma, corrupt_embeddings,
-                                   TraceResult, token_groups, TOKEN_GROUPS, AIEResult, plot_trace_heatmap,
-                                   aie_from_results, _corrupted_chunks, _chunked)
+from .hooks import (selective_scan, mamba2_scan, is_transparent, restore_mixers, ensure_transparent,
+                                   TraceDict, layer_site)
+from .corrupt import as_mt, find_subject_range, as_corruption, resolve_sigma, corrupt_embeddings, _corrupted_chunks
+from .trace import (TraceResult, plot_trace_heatmap, layer_window, _chunked, _answer_id, _spaced, check_prompt,
+                                   check_samples, _check_budget)
+from .aie import token_groups, TOKEN_GROUPS, AIEResult, aie_from_results
 
 # %% ../nbs/03_ssm_state.ipynb #56ea4242
 def _family(model) -> str:
@@ -30,18 +32,18 @@ def _family(model) -> str:
 
 @dataclass
 class SSMParts:
-    "What one mixer computes for a batch, batch-first. H heads of P channels (Mamba-1: H = d_inner, P = 1)."
-    u: torch.Tensor  # [N, T, K] conv inputs, before the causal conv (K = d_inner; Mamba-2: d_inner + 2·G·n)
+    "What one mixer computes for a batch, batch-first. H heads of P channels (Mamba-1: H = `d_inner`, P = 1)."
+    u: torch.Tensor  # [N, T, K] conv inputs, before the causal conv (K = `d_inner`; Mamba-2: `d_inner` + 2·G·n)
     x: torch.Tensor  # [N, T, H, P] SSM input
     dt: torch.Tensor  # [N, T, H] Δ after softplus (fp32)
     B: torch.Tensor  # [N, T, Hb, n] (Hb = 1 for Mamba-1, H for Mamba-2, groups expanded)
     C: torch.Tensor  # [N, T, Hb, n]
-    z: torch.Tensor  # [N, T, d_inner] gate input
+    z: torch.Tensor  # [N, T, `d_inner`] gate input
     A: torch.Tensor  # [H, n] (Mamba-1) or [H, 1] (Mamba-2), negative
     D: torch.Tensor  # [H]
 
 def _in_proj(mixer, fam, hn):
-    "normed block input [N,T,d_model] -> conv inputs u, gate z, raw dt (Mamba-2 only)"
+    "normed block input [N,T,`d_model`] -> conv inputs u, gate z, raw dt (Mamba-2 only)"
     p = mixer.in_proj(hn)
     if fam == 'mamba':
         u, z = p.chunk(2, dim=-1)
@@ -76,8 +78,8 @@ def _selection(mixer, fam, xc, dtr):
     return x.float().view(N, T, H, mixer.head_dim), dt, B, C
 
 def mixer_parts(mixer,  # a transformers `MambaMixer` or `Mamba2Mixer`
-                hn: torch.Tensor,  # normed block input, [N, T, d_model]
-                ctx: torch.Tensor | None = None,  # the d_conv-1 conv inputs before position 0, [N, d_conv-1, K] (default zeros)
+                hn: torch.Tensor,  # normed block input, [N, T, `d_model`]
+                ctx: torch.Tensor | None = None,  # the `d_conv`-1 conv inputs before position 0, [N, `d_conv`-1, K] (default zeros)
                 ) -> SSMParts:
     "Every intermediate quantity of the mixer on `hn`, in the shared layout of `SSMParts`."
     fam = 'mamba2' if hasattr(mixer, 'num_heads') else 'mamba'
@@ -95,7 +97,7 @@ def _scan(p: SSMParts, h0=None, states: bool = True):
     return (out[0][..., None], out[1][:, :, :, None]) if states else out[..., None]
 
 def _gate_out(mixer, y, z):
-    "SSM output y [N,T,H,P] and gate input z -> mixer output [N,T,d_model]"
+    "SSM output y [N,T,H,P] and gate input z -> mixer output [N,T,`d_model`]"
     N, T = y.shape[:2]
     y = y.reshape(N, T, -1)
     if not hasattr(mixer, 'num_heads'):
@@ -105,9 +107,9 @@ def _gate_out(mixer, y, z):
 def _resid(block, r): return r.float() if block.residual_in_fp32 else r
 
 def block_forward(block,  # a `MambaBlock` / `Mamba2Block`
-                  r: torch.Tensor,  # residual stream entering the block, [N, T, d_model]
-                  h0: torch.Tensor | None = None,  # SSM state before position 0, [N, H, P, n] (Mamba-1: [N, d_inner, 1, n])
-                  ctx: torch.Tensor | None = None,  # conv inputs before position 0, [N, d_conv-1, K]
+                  r: torch.Tensor,  # residual stream entering the block, [N, T, `d_model`]
+                  h0: torch.Tensor | None = None,  # SSM state before position 0, [N, H, P, n] (Mamba-1: [N, `d_inner`, 1, n])
+                  ctx: torch.Tensor | None = None,  # conv inputs before position 0, [N, `d_conv`-1, K]
                   return_parts: bool = False,  # also return (SSMParts, y, states)
                   ):
     "One block on `r`, optionally continuing a sequence from state `h0` and conv window `ctx`. Returns the residual after the block."
@@ -239,7 +241,7 @@ def _patched_conv2(mixer, on_out):
 
 @torch.no_grad()
 def reference_restore(model,  # a Hugging Face Mamba / Mamba-2 causal LM
-                      embeds: torch.Tensor,  # [1+samples, T, d_model]: row 0 clean, rows 1.. corrupted (`corrupt_embeddings`)
+                      embeds: torch.Tensor,  # [1+samples, T, `d_model`]: row 0 clean, rows 1.. corrupted (`corrupt_embeddings`)
                       answer_id: int,  # the answer token
                       kind: str,  # one of `STATE_KINDS`
                       layer: int,  # the layer l
@@ -416,7 +418,7 @@ def _restored_outputs(block, r, parts, y, hs, kind, positions, hm, sm, cm):
 
 @torch.no_grad()
 def fast_state_trace(model,  # a Hugging Face Mamba / Mamba-2 causal LM
-                     embeds: torch.Tensor,  # [1+samples, T, d_model]: row 0 clean, rows 1.. corrupted
+                     embeds: torch.Tensor,  # [1+samples, T, `d_model`]: row 0 clean, rows 1.. corrupted
                      answer_id: int,  # the answer token
                      kind: str = 'h',  # one of `STATE_KINDS`
                      layers=None,  # layers to restore (default all)
@@ -438,7 +440,6 @@ def fast_state_trace(model,  # a Hugging Face Mamba / Mamba-2 causal LM
     cols = _indices(layers, L, 'layers')
     positions = _indices(positions, T, 'positions')
     if budget_mb is not None:
-        from mamba_mediation.trace import _chunked
         chunk, step = _state_chunks(arch_info(model), T, S, budget_mb, kind)
         def run(x, bar):
             parts = [fast_state_trace(model, x, answer_id, kind, cols, positions[a:a + step], channels, states, True, bar)
@@ -500,7 +501,6 @@ def trace_ssm_state(mt,  # `ModelAndTokenizer` or (model, tokenizer) of a Mamba 
                     budget_mb: float = 256.,  # memory budget (MB) of one pass: noise samples (and a long prompt's positions) go in chunks that fit it
                     ) -> TraceResult:
     "Restore `kind` at every (token, layer) of a corrupted prompt: a `TraceResult` with scores [tokens × layers]."
-    from mamba_mediation.trace import _answer_id, _spaced, check_prompt, check_samples, _check_budget
     t0 = time.perf_counter()
     mt = as_mt(mt)
     model, tok = mt.model, mt.tokenizer
@@ -637,7 +637,7 @@ def _ko_args(model, embeds, sources, target, layers, path):
 
 @torch.no_grad()
 def knockout_prob(model,  # a Hugging Face Mamba / Mamba-2 causal LM
-                  embeds: torch.Tensor,  # input embeddings [N, T, d_model] (e.g. the clean prompt, N = 1)
+                  embeds: torch.Tensor,  # input embeddings [N, T, `d_model`] (e.g. the clean prompt, N = 1)
                   answer_id: int,  # the answer token
                   sources,  # positions whose contribution is removed (e.g. the subject tokens)
                   target: int = -1,  # the position they may no longer reach (default: the last)
@@ -656,7 +656,6 @@ def knockout_prob(model,  # a Hugging Face Mamba / Mamba-2 causal LM
 @torch.no_grad()
 def knockout_reference(model, embeds, answer_id, sources, target=-1, layers=None, path='ssm') -> torch.Tensor:
     "`knockout_prob` by recomputing the scan with the sources dropped (B_k = 0) and the conv with them zeroed, through the transparent mixer's hook points."
-    from mamba_mediation.hooks import TraceDict, layer_site
     target, src, layers = _ko_args(model, embeds, sources, target, layers, path)
     fam = _family(model)
     if fam == 'mamba2' and path != 'ssm':
@@ -747,7 +746,6 @@ def knockout_curve(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
                    answer_id: int | None = None,  # default: the model's prediction
                    ) -> np.ndarray:
     "Relative change (%) of p(answer) when `sources` cannot reach the last token in the window around each layer, [n_layer]."
-    from mamba_mediation.trace import layer_window
     mt = as_mt(mt)
     ids = mt.tokenizer(prompt)['input_ids']  # with the tokenizer's special tokens (a BOS), as in find_subject_range
     T = len(ids)
