@@ -54,7 +54,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     from mamba_mediation.load import load_model, random_model
-    from mamba_mediation.trace import corrupt_embeddings, Corruption, collect_embedding_std, find_subject_range
+    from mamba_mediation.corrupt import corrupt_embeddings, Corruption, collect_embedding_std, find_subject_range
     from mamba_mediation.ssm_state import fast_state_trace, reference_state_trace
     dtype = getattr(torch, a.dtype)
     rows, records = [], []

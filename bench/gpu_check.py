@@ -5,7 +5,8 @@ and the peak CUDA memory of a trace does not grow with the number of samples (bu
 """
 import json, sys, time, torch
 from mamba_mediation.load import load_model
-from mamba_mediation.trace import calculate_hidden_flow, Corruption
+from mamba_mediation.trace import calculate_hidden_flow
+from mamba_mediation.corrupt import Corruption
 from mamba_mediation.ssm_state import trace_ssm_state
 out = {'torch': torch.__version__, 'gpu': torch.cuda.get_device_name(0)}
 P, S = 'The Eiffel Tower is located in the city of', 'Eiffel Tower'

@@ -5,11 +5,12 @@ __version__ = "0.0.1"
 
 # %% auto #0
 __all__ = ['ModelAndTokenizer', 'load_model', 'predict_next', 'tiny_model', 'random_model', 'unknown_words', 'TraceDict',
-           'run_with_cache', 'site_kinds', 'layer_site', 'Corruption', 'TraceResult', 'calculate_hidden_flow',
-           'trace_to_folder', 'compare_models', 'average_indirect_effect', 'collect_embedding_std',
-           'find_subject_range', 'all_levels', 'default_kinds', 'plot_trace_heatmap', 'plot_traces', 'plot_overview',
-           'plot_aie', 'STATE_KINDS', 'trace_ssm_state', 'fast_state_trace', 'reference_state_trace', 'state_aie',
-           'knockout_prob', 'knockout_curve', 'plot_state_trace', 'load_known', 'world_as_known']
+           'run_with_cache', 'site_kinds', 'layer_site', 'Corruption', 'collect_embedding_std', 'find_subject_range',
+           'TraceResult', 'calculate_hidden_flow', 'default_kinds', 'plot_trace_heatmap', 'plot_traces',
+           'average_indirect_effect', 'plot_aie', 'STATE_KINDS', 'trace_ssm_state', 'fast_state_trace',
+           'reference_state_trace', 'state_aie', 'knockout_prob', 'knockout_curve', 'plot_state_trace',
+           'trace_to_folder', 'compare_models', 'all_levels', 'plot_overview', 'load_known', 'world_as_known',
+           'train_toy_models', 'run_facts']
 
 # %% ../nbs/index.ipynb #6e5c542d
 # The top-level API (`from mamba_mediation import load_model, ...`), imported on first use so that
@@ -17,21 +18,23 @@ __all__ = ['ModelAndTokenizer', 'load_model', 'predict_next', 'tiny_model', 'ran
 _API = {
     'load': ('ModelAndTokenizer', 'load_model', 'predict_next', 'tiny_model', 'random_model', 'unknown_words'),
     'hooks': ('TraceDict', 'run_with_cache', 'site_kinds', 'layer_site'),
-    'trace': ('Corruption', 'TraceResult', 'calculate_hidden_flow', 'trace_to_folder', 'compare_models',
-              'average_indirect_effect', 'collect_embedding_std', 'find_subject_range', 'all_levels', 'default_kinds',
-              'plot_trace_heatmap', 'plot_traces', 'plot_overview', 'plot_aie'),
+    'corrupt': ('Corruption', 'collect_embedding_std', 'find_subject_range'),
+    'trace': ('TraceResult', 'calculate_hidden_flow', 'default_kinds', 'plot_trace_heatmap', 'plot_traces'),
+    'aie': ('average_indirect_effect', 'plot_aie'),
     'ssm_state': ('STATE_KINDS', 'trace_ssm_state', 'fast_state_trace', 'reference_state_trace', 'state_aie',
                   'knockout_prob', 'knockout_curve', 'plot_state_trace'),
+    'job': ('trace_to_folder', 'compare_models', 'all_levels', 'plot_overview'),
     'world': ('load_known', 'world_as_known'),
+    'train': ('train_toy_models',),
+    'runs': ('run_facts',),
 }
 _all_ = ['ModelAndTokenizer', 'load_model', 'predict_next', 'tiny_model', 'random_model', 'unknown_words',
-         'TraceDict', 'run_with_cache', 'site_kinds', 'layer_site',
-         'Corruption', 'TraceResult', 'calculate_hidden_flow', 'trace_to_folder', 'compare_models',
-         'average_indirect_effect', 'collect_embedding_std', 'find_subject_range', 'all_levels', 'default_kinds',
-         'plot_trace_heatmap', 'plot_traces', 'plot_overview', 'plot_aie',
-         'STATE_KINDS', 'trace_ssm_state', 'fast_state_trace', 'reference_state_trace', 'state_aie',
-         'knockout_prob', 'knockout_curve', 'plot_state_trace',
-         'load_known', 'world_as_known']
+         'TraceDict', 'run_with_cache', 'site_kinds', 'layer_site', 'Corruption', 'collect_embedding_std',
+         'find_subject_range', 'TraceResult', 'calculate_hidden_flow', 'default_kinds', 'plot_trace_heatmap',
+         'plot_traces', 'average_indirect_effect', 'plot_aie', 'STATE_KINDS', 'trace_ssm_state',
+         'fast_state_trace', 'reference_state_trace', 'state_aie', 'knockout_prob', 'knockout_curve',
+         'plot_state_trace', 'trace_to_folder', 'compare_models', 'all_levels', 'plot_overview', 'load_known',
+         'world_as_known', 'train_toy_models', 'run_facts']
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 
 

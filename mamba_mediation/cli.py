@@ -164,7 +164,7 @@ def _summary(result) -> str:
 def _level_line(result) -> str:
     "Where restoring one level brings back most of the answer (relative recovery)."
     import numpy as np
-    from mamba_mediation.trace import _level_label
+    from mamba_mediation.job import _level_label
     rec = result.recovery
     if not np.isfinite(rec).any(): return f"  {_level_label(result.kind):>16}: no recovery measured (clean p = corrupted p)"
     t, l = np.unravel_index(np.nanargmax(rec), rec.shape)
@@ -176,7 +176,7 @@ __all__ = ['main']
 # %% ../nbs/06_cli.ipynb #5a1a4cfb
 def _window(args, mt) -> int:
     "--window as given (checked by the library), else `trace.default_window` (ROME's 10, or half the layers below 20)."
-    from mamba_mediation.trace import default_window
+    from mamba_mediation.job import default_window
     return args.window if args.window is not None else default_window(mt)
 
 
@@ -224,7 +224,8 @@ def _run(args) -> int:
         for tok, p in top:
             print(f'  {tok!r:>16} {p:.4f}')
     elif args.command == 'trace':
-        from mamba_mediation.trace import trace_to_folder, TraceResult
+        from mamba_mediation.job import trace_to_folder
+        from mamba_mediation.trace import TraceResult
         from mamba_mediation.load import load_model
         kinds = _kinds(args.kinds)
         mt = load_model(args.model, device=args.device)
@@ -241,7 +242,8 @@ def _run(args) -> int:
         for path in written.values():
             print(f'  {path}')
     elif args.command == 'compare':
-        from mamba_mediation.trace import compare_models, TraceResult
+        from mamba_mediation.job import compare_models
+        from mamba_mediation.trace import TraceResult
         from mamba_mediation.load import load_model
         names = [m.strip() for m in args.models.split(',') if m.strip()]
         kinds = _kinds(args.kinds)

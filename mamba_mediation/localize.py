@@ -13,9 +13,11 @@ import torch
 import torch.nn.functional as F
 
 from .load import ModelAndTokenizer
-from .trace import (as_mt, calculate_hidden_flow, find_subject_range, corrupt_embeddings, as_corruption,
-                    collect_embedding_std, average_indirect_effect, check_prompt, token_groups, TOKEN_GROUPS, GROUP_COLORS,
-                    AIEResult, TraceResult, KIND_LABELS, LayerStack, record_fields)
+from .corrupt import (as_mt, find_subject_range, corrupt_embeddings, as_corruption,
+                                     collect_embedding_std)
+from .trace import calculate_hidden_flow, check_prompt, TraceResult, KIND_LABELS, LayerStack
+from .aie import (average_indirect_effect, token_groups, TOKEN_GROUPS, GROUP_COLORS, AIEResult,
+                                 record_fields)
 from .ssm_state import (STATE_KINDS, KIND_NAMES, trace_ssm_state, state_aie, block_forward, conv_context)
 
 # %% auto #0

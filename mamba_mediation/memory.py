@@ -10,8 +10,9 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .trace import (as_mt, find_subject_range, corrupt_embeddings, as_corruption, collect_embedding_std,
-                    check_prompt, LayerStack)
+from .corrupt import (as_mt, find_subject_range, corrupt_embeddings, as_corruption,
+                                     collect_embedding_std)
+from .trace import check_prompt, LayerStack
 from .ssm_state import block_forward, conv_context
 from .localize import _rec, _ssm_run, is_ssm, spread, depth_fraction
 

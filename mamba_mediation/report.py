@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 import mamba_mediation
-from .trace import TOKEN_GROUPS, KIND_LABELS, plot_aie, aie_from_results
+from .aie import TOKEN_GROUPS, plot_aie, aie_from_results
+from .trace import KIND_LABELS
 from .ssm_state import STATE_KINDS, KIND_NAMES
 from .store import ResultStore, COMPARED_KEYS, _json_default, _short_reason
 

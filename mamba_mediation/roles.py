@@ -9,7 +9,9 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .trace import as_mt, find_subject_range, corrupt_embeddings, as_corruption, collect_embedding_std, LayerStack
+from .corrupt import (as_mt, find_subject_range, corrupt_embeddings, as_corruption,
+                                     collect_embedding_std)
+from .trace import LayerStack
 from .localize import _rec, _ssm_run, is_ssm
 
 # %% auto #0

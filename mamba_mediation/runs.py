@@ -14,8 +14,9 @@ import torch
 
 import mamba_mediation
 from .load import ModelAndTokenizer, load_model, unknown_words, UnknownWordsWarning
-from .trace import (Corruption, TraceResult, as_mt, calculate_hidden_flow, check_kind, collect_embedding_std,
-                                   find_subject_range, _answer_id, _spaced, _default_max_rows)
+from .corrupt import Corruption, as_mt, collect_embedding_std, find_subject_range
+from .trace import (TraceResult, calculate_hidden_flow, check_kind, _answer_id, _spaced,
+                                   _default_max_rows)
 from .ssm_state import STATE_KINDS, trace_ssm_state
 from .store import FactRecord, ResultStore, read_facts, facts_hash, _StoreLock, _short_reason
 from .report import report

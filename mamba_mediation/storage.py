@@ -11,8 +11,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .trace import (as_mt, find_subject_range, corrupt_embeddings, as_corruption, collect_embedding_std,
-                    token_groups, TOKEN_GROUPS, TraceResult)
+from .corrupt import (as_mt, find_subject_range, corrupt_embeddings, as_corruption,
+                                     collect_embedding_std)
+from .aie import token_groups, TOKEN_GROUPS
+from .trace import TraceResult
 from .ssm_state import STATE_KINDS, KIND_NAMES
 from .localize import (_rec, _ssm_run, is_ssm, kind_label, spread, world_facts, known_records, kind_aie,
                     save_averages, AVERAGE_KINDS, DATA_DIR)
