@@ -371,7 +371,7 @@ def _point_restore(parts, hs, kind, hm, sm):
 
 def _linear_outputs(parts, y, hs, h_new, y_new, ts=None):
     """SSM outputs of the corrupted rows for a restoration at each position t of `ts` (sorted; default all):
-    Y [len(ts), S, T, H, P] with Y[i,:,s] = y_s for s<t, y'_t at s=t, and y_s + C_s·(prod_{k=t+1..s} Ā_k)(h'_t - h_t)
+    `Y` [len(ts), S, T, H, P] with `Y[i,:,s] = y_s` for s<t, `y'_t` at s=t, and `y_s + C_s·(prod_{k=t+1..s} Ā_k)(h'_t - h_t)`
     for s>t (t = ts[i]). All t are carried forward together."""
     T = hs.shape[1]
     ts = list(range(T)) if ts is None else sorted(ts)
