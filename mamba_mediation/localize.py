@@ -23,8 +23,8 @@ from .ssm_state import (STATE_KINDS, KIND_NAMES, trace_ssm_state, state_aie, blo
 # %% auto #0
 __all__ = ['MAMBA_KINDS', 'TRANSFORMER_KINDS', 'AVERAGE_KINDS', 'DATA_DIR', 'ARCH_NAMES', 'LADDER_RUNGS', 'is_ssm',
            'analysis_kinds', 'kind_label', 'trace_kind', 'tidy_table', 'compare_traces', 'best_cells', 'depth_fraction',
-           'plot_comparison', 'world_facts', 'known_records', 'spread', 'compare_widget', 'kind_aie', 'save_averages',
-           'load_averages', 'plot_aie_depth', 'two_sites', 'ladder_sites', 'plot_ladder']
+           'plot_comparison', 'world_facts', 'known_records', 'spread', 'kind_aie', 'save_averages', 'load_averages',
+           'plot_aie_depth', 'two_sites', 'ladder_sites', 'plot_ladder']
 
 # %% ../nbs/04_localize.ipynb #bf00e5ee
 def _rec(r) -> tuple:
@@ -229,41 +229,6 @@ def spread(records: Sequence,  # any list (facts, prompts)
         raise ValueError(f"n must be a whole number ≥ 0 or None (all of them), got {n!r}")
     if n >= len(records): return records
     return [records[i] for i in np.linspace(0, len(records) - 1, n).round().astype(int)]
-
-# %% ../nbs/04_localize.ipynb #c25518bb
-def compare_widget(models: dict,  # display name -> `ModelAndTokenizer`
-                   facts: Sequence | None = None,  # records (prompt, subject, answer) to choose from
-                   samples: int = 10):
-    "An ipywidgets chooser: pick a fact (or type one), the models and kinds; draws `plot_comparison` and `best_cells`."
-    import ipywidgets as W
-    import matplotlib.pyplot as plt
-    from IPython.display import display
-    facts = [_rec(f) for f in (facts or [])]
-    fact = W.Dropdown(options=[('(type below)', None)] + [(f"{p} → {a}", i) for i, (p, s, a) in enumerate(facts)],
-                      description='fact')
-    prompt_w, subject_w = W.Text(description='prompt'), W.Text(description='subject')
-    choices = [(f"{n}: {kind_label(k)}", (n, k)) for n, mt in models.items() for k in analysis_kinds(mt)]
-    kinds_w = W.SelectMultiple(options=choices, value=[c[1] for c in choices], rows=min(10, len(choices)),
-                               description='kinds')
-    go, out = W.Button(description='compare', button_style='primary'), W.Output()
-
-    def set_fact(ch):
-        if ch['new'] is not None: prompt_w.value, subject_w.value = facts[ch['new']][:2]
-    def run(*_):
-        with out:
-            out.clear_output(wait=True)
-            sel = {}
-            for n, k in kinds_w.value: sel.setdefault(n, []).append(k)
-            try:
-                tr = compare_traces({n: models[n] for n in sel}, prompt_w.value, subject_w.value, kinds=sel,
-                                    samples=samples)
-                plot_comparison(tr); plt.show()
-                display(best_cells(tr))
-            except ValueError as ex: print(f"error: {ex}")
-    fact.observe(set_fact, 'value'); go.on_click(run)
-    box = W.VBox([fact, prompt_w, subject_w, kinds_w, go, out])
-    display(box)
-    return box
 
 # %% ../nbs/04_localize.ipynb #873d0f46
 def kind_aie(mt,  # `ModelAndTokenizer`

@@ -15,6 +15,19 @@ __all__ = ['REMOVED_IN', 'MOVED', 'moved_attr']
 REMOVED_IN = '0.2'  # the release that drops the old paths
 
 MOVED = {  # old module -> {name: the module it lives in now ('module.new_name' if it was renamed too)}
+    'trace': {
+        'CORRUPTION_KINDS': 'corrupt', 'as_mt': 'corrupt', 'find_subject_range': 'corrupt', 'make_inputs':
+        'corrupt', 'predict_token': 'corrupt', 'embedding_module': 'corrupt', 'collect_embedding_std': 'corrupt',
+        'Corruption': 'corrupt', 'as_corruption': 'corrupt', 'resolve_sigma': 'corrupt', 'make_noise': 'corrupt',
+        'noise_chunks': 'corrupt', 'corrupt_embeddings': 'corrupt',
+        'TOKEN_GROUPS': 'aie', 'GROUP_COLORS': 'aie', 'token_groups': 'aie', 'AIEResult': 'aie',
+        'average_indirect_effect': 'aie', 'aie_from_results': 'aie', 'plot_aie': 'aie', 'plot_aie_heatmap': 'aie',
+        'record_fields': 'aie',
+        'STATE_LEVELS': 'job', 'MANIFEST': 'job', 'LOCK': 'job', 'all_levels': 'job', 'check_levels': 'job',
+        'plot_overview': 'job', 'FolderLock': 'job', 'default_window': 'job', 'shared_scale': 'job',
+        'estimate_trace': 'job', 'trace_to_folder': 'job', 'compare_models': 'job',
+        'trace_widget': 'widgets',
+    },
     'world': {
         'SCANS': 'train', 'TOY_BATCH': 'train', 'TOY_EPOCHS': 'train', 'train_toy_model': 'train',
         'train_toy_models': 'train', 'train_ladder': 'train',

@@ -17,6 +17,7 @@ from .load import ModelAndTokenizer, arch_info, check_prompt_length, unknown_wor
 from .corrupt import (as_mt, find_subject_range, make_inputs, predict_token, embedding_module,
                                      collect_embedding_std, CORRUPTION_KINDS, Corruption, as_corruption, resolve_sigma,
                                      make_noise, noise_chunks, corrupt_embeddings, _corrupted_chunks)
+from .moved import moved_attr
 
 # %% auto #0
 __all__ = ['MEASURES', 'BATCHED_FAMILIES', 'SEVER_PROCEDURES', 'KIND_CMAPS', 'KIND_LABELS', 'score_logits', 'average_score',
@@ -736,3 +737,7 @@ def default_kinds(mt) -> tuple:
     "The kinds `calculate_hidden_flow` traces by default: Mamba (None, 'mixer', 'ssm_output', 'gate'); transformers (None, 'attn', 'mlp')."
     fam = as_mt(mt).arch.family
     return (None, 'mixer', 'ssm_output', 'gate') if fam in ('mamba', 'mamba2') else (None, 'attn', 'mlp')
+
+# %% ../nbs/02_trace.ipynb #c7f377fb
+def __getattr__(name):  # names that moved to other modules keep their old path, with a warning, until 0.2 (`moved.MOVED`)
+    return moved_attr(__name__, name)

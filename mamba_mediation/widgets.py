@@ -10,7 +10,7 @@ from .trace import calculate_hidden_flow, default_kinds, plot_trace_heatmap
 from .aie import record_fields
 
 # %% auto #0
-__all__ = ['trace_widget']
+__all__ = ['trace_widget', 'compare_widget']
 
 # %% ../nbs/04d_widgets.ipynb #e2278cbf
 def trace_widget(models: dict,  # display name -> `ModelAndTokenizer`
@@ -42,5 +42,40 @@ def trace_widget(models: dict,  # display name -> `ModelAndTokenizer`
             except ValueError as ex: print(f"error: {ex}")
     model_w.observe(set_kinds, 'value'); fact.observe(set_fact, 'value'); go.on_click(run); set_kinds()
     box = W.VBox([fact, prompt_w, subject_w, W.HBox([model_w, kind_w, go]), out])
+    display(box)
+    return box
+
+# %% ../nbs/04d_widgets.ipynb #c25518bb
+def compare_widget(models: dict,  # display name -> `ModelAndTokenizer`
+                   facts: Sequence | None = None,  # records (prompt, subject, answer) to choose from
+                   samples: int = 10):
+    "An ipywidgets chooser: pick a fact (or type one), the models and kinds; draws `plot_comparison` and `best_cells`."
+    import ipywidgets as W
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+    facts = [_rec(f) for f in (facts or [])]
+    fact = W.Dropdown(options=[('(type below)', None)] + [(f"{p} → {a}", i) for i, (p, s, a) in enumerate(facts)],
+                      description='fact')
+    prompt_w, subject_w = W.Text(description='prompt'), W.Text(description='subject')
+    choices = [(f"{n}: {kind_label(k)}", (n, k)) for n, mt in models.items() for k in analysis_kinds(mt)]
+    kinds_w = W.SelectMultiple(options=choices, value=[c[1] for c in choices], rows=min(10, len(choices)),
+                               description='kinds')
+    go, out = W.Button(description='compare', button_style='primary'), W.Output()
+
+    def set_fact(ch):
+        if ch['new'] is not None: prompt_w.value, subject_w.value = facts[ch['new']][:2]
+    def run(*_):
+        with out:
+            out.clear_output(wait=True)
+            sel = {}
+            for n, k in kinds_w.value: sel.setdefault(n, []).append(k)
+            try:
+                tr = compare_traces({n: models[n] for n in sel}, prompt_w.value, subject_w.value, kinds=sel,
+                                    samples=samples)
+                plot_comparison(tr); plt.show()
+                display(best_cells(tr))
+            except ValueError as ex: print(f"error: {ex}")
+    fact.observe(set_fact, 'value'); go.on_click(run)
+    box = W.VBox([fact, prompt_w, subject_w, kinds_w, go, out])
     display(box)
     return box
