@@ -47,7 +47,7 @@ MOVED = {  # old module -> {name: the module it lives in now ('module.new_name' 
         'localize', 'ARCH_NAMES': 'localize', 'LADDER_RUNGS': 'localize', 'is_ssm': 'localize', 'analysis_kinds':
         'localize', 'kind_label': 'localize', 'trace_kind': 'localize', 'compare_traces': 'localize', 'best_cells':
         'localize', 'depth_fraction': 'localize', 'plot_comparison': 'localize', 'world_facts': 'localize',
-        'known_records': 'localize', 'spread': 'localize', 'compare_widget': 'localize', 'kind_aie': 'localize',
+        'known_records': 'localize', 'spread': 'localize', 'compare_widget': 'widgets', 'kind_aie': 'localize',
         'save_averages': 'localize', 'load_averages': 'localize', 'plot_aie_depth': 'localize', 'two_sites':
         'localize', 'ladder_sites': 'localize', 'plot_ladder': 'localize',
         'SELECTION': 'storage', 'DECOMP_PARTS': 'storage', 'DECOMP_GROUPS': 'storage', 'run_fact_averages':
