@@ -8,6 +8,7 @@ from typing import Sequence
 
 from .trace import calculate_hidden_flow, default_kinds, plot_trace_heatmap
 from .aie import record_fields
+from .localize import _rec, analysis_kinds, kind_label, compare_traces, plot_comparison, best_cells
 
 # %% auto #0
 __all__ = ['trace_widget', 'compare_widget']
