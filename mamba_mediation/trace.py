@@ -702,6 +702,7 @@ def plot_trace_heatmap(result: TraceResult,  # a trace
     else: ax.set_xlabel(lay, fontsize=9)
     if colorbar:
         cb = plt.colorbar(img, ax=ax)
+        cb.ax.yaxis.set_major_locator(plt.MaxNLocator(5))  # a narrow range (a random model) must not crowd its labels
         cb.set_label({'p': f"p({result.answer.strip()})" if result.measure == 'p' else
                       f"logit({result.answer.strip()}) − logit({(result.answer2 or '').strip()})",
                       'recovery': 'relative recovery', 'effect': 'indirect effect'}[measure], fontsize=9)

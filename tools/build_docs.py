@@ -371,7 +371,7 @@ COLUMN = 758  # px: the text column at a 1280 px window (tools/screenshot_docs.p
 WIDE_COLUMN = 980  # px: the text column and the margin, where a figure wider than WIDE_FIGURE is shown
 MAX_CODE_SHARE = 0.35  # a chapter's page: at most this share of its text is code
 CHAR_PX, CELL_PAD_PX = 7.0, 20  # a table's text (0.85rem) and the padding of a cell (nbs/styles.css)
-IMG_TAG = re.compile(r'<img\b[^>]*?(?:width="(\d+)")?[^>]*?src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+IMG_TAG = re.compile(r'<img\b([^>]*?)src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 TABLE = re.compile(r'<table\b[^>]*class="dataframe[^"]*"[^>]*>.*?</table>', re.S)
 
 
@@ -402,7 +402,8 @@ def readability(site: Path, chapters: set | None = None) -> list[str]:
         main = re.search(r'<main\b.*?</main>', text, re.S)
         main = main.group(0) if main else text
         for n, m in enumerate(IMG_TAG.finditer(main), 1):
-            w = int(m.group(1) or png_size(m.group(2))[0])
+            width = re.search(r'\bwidth="(\d+)"', m.group(1))
+            w = int(width.group(1)) if width else png_size(m.group(2))[0]
             for f in figure_check.problems(figure_check.read(m.group(2)), shown_width(w)):
                 out.append(f'{p.name}: figure {n}: {f}')
         for n, t in enumerate(TABLE.findall(main), 1):
@@ -423,7 +424,7 @@ def readability(site: Path, chapters: set | None = None) -> list[str]:
 
 def slow_cells(nbs: list, proc: Path) -> list[str]:
     """A slow cell (skipped by the tests and the docs build) must not stand on a page with its code and no output: it is
-    hidden or folded, and the code cell after it shows a result (read from the data the slow cell saves)."""
+    hidden, or folded with the code cell after it showing a result (read from the data the slow cell saves)."""
     out = []
     for src in nbs:
         cells = [c for c in read_nb(src).cells if c.cell_type == 'code']
@@ -434,7 +435,9 @@ def slow_cells(nbs: list, proc: Path) -> list[str]:
             flags = ' '.join(x for x in d if x.startswith('#|'))
             if not re.search(r'#\|\s*(?:' + '|'.join(skip_flags) + r')\b', flags) or not skip_flags:
                 continue
-            if not re.search(r'#\|\s*(?:hide|code-fold|echo:\s*false)', flags):
+            if re.search(r'#\|\s*(?:hide|echo:\s*false)', flags):
+                continue  # not on the page
+            if not re.search(r'#\|\s*code-fold', flags):
                 out.append(f'{src.name}: slow cell {c.get("id")} shows its code on the page (hide or fold it)')
             nxt = cells[i + 1] if i + 1 < len(cells) else None
             if nxt is None or not shown.get(nxt.get('id')):

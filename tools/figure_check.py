@@ -6,8 +6,9 @@ wraps matplotlib's `print_figure`: every PNG that a cell's figure becomes carrie
 
 - `w_in`: the width of what is saved (matplotlib's tight bounding box), in inches;
 - `min_pt`, `min_text`: the smallest font size of any visible text (tick labels included), and that text;
-- `overlaps`: pairs of visible texts in one axes (tick labels, labels, annotations) whose boxes overlap by more than a
-  fifth of the smaller one (labels piled up);
+- `overlaps`: pairs of visible texts that should stand apart — the tick labels of one axis, the texts and annotations
+  of one axes, the figure's own texts, upright or vertical — whose boxes overlap by more than a fifth of the smaller one
+  (labels piled up);
 - `covered`: legends that cover data: an axes' legend box containing a point of one of its lines (or a point sampled
   along a segment), a scatter point or part of a bar.
 
@@ -52,8 +53,12 @@ def _along(xy, n=12):
 
 def measure(fig) -> dict:
     "What `install` writes into a figure's PNG (see the module's docstring)."
-    fig.canvas.draw()
-    r = fig.canvas.get_renderer()
+    if hasattr(fig.canvas, 'get_renderer'):
+        fig.canvas.draw()
+        r = fig.canvas.get_renderer()
+    else:  # a Figure made without pyplot has a bare canvas: matplotlib's own renderer for measuring
+        r = fig._get_renderer()
+        fig.draw(r)
     tight = fig.get_tightbbox(r)
     texts = _visible_texts(fig)
     # texts clipped away or outside the saved area do not count
@@ -67,10 +72,14 @@ def measure(fig) -> dict:
             boxes.append((t, b))
     sizes = [(t.get_fontsize(), t.get_text()) for t, _ in boxes]
     overlaps = []
-    by_axes = {}
-    for t, b in boxes:
-        by_axes.setdefault(id(t.axes), []).append((t, b))
-    for items in by_axes.values():
+    groups = []  # texts that must not overlap each other: one axis's tick labels, an axes' own texts, the figure's
+    for ax in fig.axes:
+        groups += [ax.xaxis.get_ticklabels(), ax.yaxis.get_ticklabels(), list(ax.texts)]
+    groups.append(list(fig.texts))
+    box_of = {id(t): b for t, b in boxes}
+    for group in groups:
+        # a slanted label's box is much larger than its letters: only upright or vertical labels are compared
+        items = [(t, box_of[id(t)]) for t in group if id(t) in box_of and t.get_rotation() % 90 == 0]
         for i, (t1, b1) in enumerate(items):
             for t2, b2 in items[i + 1:]:
                 w = min(b1.x1, b2.x1) - max(b1.x0, b2.x0)

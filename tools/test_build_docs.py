@@ -147,6 +147,14 @@ def test_readability():
     bad = figure_check.read(_figure_png(legend=dict(loc='center'), ticks=4))
     test_eq(bad['covered'][0]['data'], ['falling', 'rising'])
     assert any(p.startswith('text 4.0 px') for p in figure_check.problems(bad, bad['w_in'] * 72))
+    # a Figure made without pyplot (a bare canvas) is measured too
+    import io
+    from matplotlib.figure import Figure
+    bare = Figure(figsize=(4, 2))
+    bare.subplots().plot([0, 1], [0, 1])
+    buf = io.BytesIO()
+    bare.savefig(buf, format='png')
+    test_eq(figure_check.read(base64.b64encode(buf.getvalue()).decode())['min_pt'], 10.0)
     piled = figure_check.read(_figure_png(size=(2, 2), ticks=14, rotation=0, legend=dict(loc='upper left', bbox_to_anchor=(1.01, 1))))
     assert piled['n_overlaps'] > 0, piled
     # on a page: the figure as shown (a wide one spreads into the margin), a wide table, -0.0, the code share
@@ -175,7 +183,8 @@ def test_slow_cells():
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         cells = [mk_cell('#| slow\nrun_for_an_hour()', cell_type='code'), mk_cell('show(saved)', cell_type='code'),
-                 mk_cell('#| slow\n#| hide\nrun_again()', cell_type='code'), mk_cell('show(saved2)', cell_type='code')]
+                 mk_cell('#| slow\n#| code-fold: true\nrun_again()', cell_type='code'), mk_cell('show(saved2)', cell_type='code'),
+                 mk_cell('#| slow\n#| hide\na_slow_test()', cell_type='code'), mk_cell('x = 1', cell_type='code')]
         for i, c in enumerate(cells):
             c['id'] = f'c{i}'
         write_nb(new_nb(cells), d / 'x.ipynb')
