@@ -327,6 +327,7 @@ SCAN = [('raw Markdown link', re.compile(r'\]\('), 'page'),
         ('traceback', re.compile(r'Traceback|Error in notebook'), 'outputs'),
         # a NaN printed as a result; not one that an error message quotes back from a bad input ("error: ... got nan")
         ('NaN in an output', re.compile(r'^(?!.*\berror:).*?(?<![\w.])nan(?![\w(])', re.I | re.M), 'outputs'),
+        ('source link without a line number', re.compile(r'href="[^"]*\.py#LNone"'), 'source'),
         ('CDN or remote script/style', re.compile(r'<(?:script|link)\b[^>]*(?:src|href)="https?://[^"]*"|@import url\(https?:'),
          'source')]
 OUTPUT = re.compile(r'<div class="cell-output cell-output-(?:stdout|stderr|error|display)[^"]*">(?:(?!</div>).)*</div>', re.S)

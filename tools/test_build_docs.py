@@ -81,7 +81,8 @@ def test_scan_and_unlink():
                                           '<h3 id="h">_h</h3><a href="#_h"><code>_h</code></a>'
                                           '<div class="cell-output cell-output-stdout"><pre><code>mean p = nan\n'
                                           'x.py:1: UserWarning: careful\nmamba-mediation trace: error: k must be finite, got nan</code></pre></div><p>text [x](y.html)</p>'
-                                          '<a href="b.html">b</a><a href="a.html#nope">n</a>'))
+                                          '<a href="b.html">b</a><a href="a.html#nope">n</a>'
+                                          '<a href="https://github.com/o/r/blob/main/m/world.py#LNone">source</a>'))
         gone = bd.unlink_missing(site)
         test_eq(len(gone), 1)
         text = (site / 'a.html').read_text()
@@ -89,7 +90,7 @@ def test_scan_and_unlink():
         assert '<a href="#h"><code>_h</code></a>' in text  # a private name with a show_doc: its heading's anchor
         found = '\n'.join(bd.check_site(site))
         for what in ('NaN in an output', 'warning in an output', 'raw Markdown link', 'missing page: b.html',
-                     'missing anchor: a.html#nope'):
+                     'missing anchor: a.html#nope', 'source link without a line number'):
             assert what in found, (what, found)
         assert 'NaN in an output x1' in found, found  # the result, not the error message that quotes the bad input
 
