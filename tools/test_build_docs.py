@@ -158,6 +158,15 @@ def test_readability():
     test_eq(figure_check.read(base64.b64encode(buf.getvalue()).decode())['min_pt'], 10.0)
     piled = figure_check.read(_figure_png(size=(2, 2), ticks=14, rotation=0, legend=dict(loc='upper left', bbox_to_anchor=(1.01, 1))))
     assert piled['n_overlaps'] > 0, piled
+    # two box plots on a shared x axis draw each layer's label twice in one place: that reads as one label
+    import matplotlib.pyplot as plt
+    fig, axs = plt.subplots(2, 1, sharex=True)
+    for ax in axs:
+        ax.boxplot([[1, 2, 3]] * 8, positions=range(8))
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', bbox_inches='tight')
+    plt.close(fig)
+    test_eq(figure_check.read(base64.b64encode(buf.getvalue()).decode())['n_overlaps'], 0)
     # on a page: the figure as shown (a wide one spreads into the margin), a wide table, -0.0, the code share
     test_eq([bd.shown_width(w) for w in (500, 800, 900, 2000)], [500, bd.COLUMN, 900, bd.WIDE_COLUMN])
     # a table is as narrow as its longest words: 16 columns of 'column_i' overflow, a long sentence in a cell wraps
