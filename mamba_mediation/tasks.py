@@ -185,7 +185,7 @@ def _scan_reference(dt, A, u, B, C):
     return _scan_sequential(*_discretise(dt, A, u, B), C)
 
 def _mamba_hidden(model, ids,
-                  scan=None):  # a scan (dt, A, u, B, C) -> y [b,T,D]; default `_scan_reference` (training picks others)
+                  scan=None):  # a scan (dt, A, u, B, C) -> y [b,T,D]; default the reference scan, _scan_reference (training picks others)
     "Final hidden states [b, T, d] of a HF `MambaForCausalLM` for ids [b, T] (vectorised scan; differentiable)."
     scan = _scan_reference if scan is None else scan
     bb = model.backbone
