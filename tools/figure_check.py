@@ -25,13 +25,9 @@ MIN_TEXT_PX = 8.0
 
 
 def _visible_texts(fig):
+    "Every text of the figure a reader sees: visible, not empty, not fully transparent."
     from matplotlib.text import Text
-    out = []
-    for t in fig.findobj(Text):
-        if t.get_visible() and t.get_text().strip() and t.get_alpha() != 0 and t.axes is not None or (
-                t.get_visible() and t.get_text().strip() and t.figure is fig and t.axes is None):
-            out.append(t)
-    return out
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip() and t.get_alpha() != 0]
 
 
 def _inside(box, pts):
@@ -150,8 +146,6 @@ def read(b64: str) -> dict | None:
             return json.loads(body[len(KEY) + 1:].decode('latin-1'))
         if kind == b'zTXt' and body.startswith(KEY.encode() + b'\0'):
             return json.loads(zlib.decompress(body[len(KEY) + 2:]).decode('latin-1'))
-        if kind == b'IDAT':
-            pass
         i += 12 + n
     return None
 
