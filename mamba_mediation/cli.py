@@ -109,7 +109,11 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument('-k', type=int, default=5, help='how many tokens to show (default 5)')
     q.add_argument('--device', default=None, help='cpu, cuda or cuda:N (default: cuda if available)')
     r = sub.add_parser('train-toy', help='retrain the toy Mamba and GPT-2 (or the size ladder) from scratch')
-    r.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
+    g = r.add_mutually_exclusive_group()
+    g.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
+    g.add_argument('--seeds', default=None, metavar='S,S,...',
+                   help="several seeds (e.g. 0,1,2): one model per seed and architecture (or ladder rung), into the "
+                        "cache that load_model('toy-mamba@1') reads (--out: another folder)")
     r.add_argument('--out', default=None, help='folder for the models (default: the package models folder)')
     r.add_argument('--facts-only', action='store_true',
                    help='single facts only, without the long-range, in-context and two-hop mixture (tasks.task_mixture)')
@@ -259,6 +263,11 @@ def _run(args) -> int:
                 print(f"{Path(str(r.model)).name:>12} " + _level_line(r).strip())
         print(f'Wrote {len(written)} files to {args.out}/ (side by side: {Path(written["compare.png"]).name})')
     elif args.command == 'train-toy':
+        from mamba_mediation import world, train, load
+        if args.seeds is not None:
+            try: args.seeds = train._seed_list(args.seeds)
+            except ValueError: raise ValueError('--seeds takes distinct whole numbers >= 0 separated by commas '
+                                                f'(e.g. 0,1,2), got {args.seeds!r}') from None
         if args.out is not None:
             out = Path(args.out).expanduser()
             if out.exists() and not out.is_dir(): raise ValueError(f"--out {out} is a file; give a folder for the models")
@@ -266,10 +275,9 @@ def _run(args) -> int:
                 out.mkdir(parents=True, exist_ok=True)
                 (out / '.write-test').touch(); (out / '.write-test').unlink()
             except OSError as e: raise ValueError(f"cannot write the models into {out} ({e.strerror})") from None
-        from mamba_mediation import world, train, load
         w = {'world': world.load_world(args.world)} if args.world else {}  # a bad world folder: an error now
         common = dict(out_dir=args.out, seed=args.seed, progress=True, mixture=not args.facts_only, jobs=args.jobs,
-                      threads=1, scan=args.scan, **w)
+                      threads=1, scan=args.scan, **w, **({'seeds': args.seeds} if args.seeds is not None else {}))
         if args.ladder is None: metrics = train.train_toy_models(**common)
         else:
             names = {'shipped': list(load.SHIPPED_LADDER), 'all': list(load.LADDER)}.get(
@@ -277,7 +285,7 @@ def _run(args) -> int:
             unknown = [n for n in names if n not in load.LADDER]
             if unknown or not names:
                 raise ValueError(f'--ladder: unknown models {unknown}; the ladder has {", ".join(load.LADDER)}')
-            if args.out is None: common['out_dir'] = load.MODELS_DIR       # like the pair: into the package
+            if args.out is None and args.seeds is None: common['out_dir'] = load.MODELS_DIR   # like the pair: into the package
             metrics = train.train_ladder(names, **common)
         print(json.dumps(metrics, indent=2, default=str))
     return 0

@@ -22,9 +22,10 @@ from transformers import (AutoConfig, AutoModelForCausalLM, AutoTokenizer, GPT2C
 # %% auto #0
 __all__ = ['PRESETS', 'NEOX_TOKENIZER', 'MODELS_DIR', 'TOY_MODELS', 'DEFAULT_MODEL', 'LADDER', 'SHIPPED_LADDER', 'ArchInfo',
            'arch_info', 'ModelAndTokenizer', 'is_original_config', 'hf_config_from_original',
-           'convert_original_state_dict', 'save_original_format', 'load_original', 'from_mamba_ssm', 'ladder_dir',
-           'toy_model_path', 'tiny_tokenizer', 'tiny_model', 'random_model', 'load_model', 'unknown_words',
-           'UnknownWordsWarning', 'warn_unknown', 'max_positions', 'check_prompt_length', 'predict_next']
+           'convert_original_state_dict', 'save_original_format', 'load_original', 'from_mamba_ssm', 'model_cache',
+           'ladder_dir', 'seeds_dir', 'split_seed', 'seed_path', 'toy_model_path', 'tiny_tokenizer', 'tiny_model',
+           'random_model', 'load_model', 'unknown_words', 'UnknownWordsWarning', 'warn_unknown', 'max_positions',
+           'check_prompt_length', 'predict_next']
 
 # %% ../nbs/00_load.ipynb #c0b2d5df
 @dataclass
@@ -350,9 +351,40 @@ SHIPPED_LADDER = ('toy-mamba-2l', 'toy-mamba-4l', 'toy-gpt2-2l', 'toy-gpt2-4l') 
                                                                                  # are toy-mamba and toy-gpt2 themselves
 
 
+def model_cache() -> Path:
+    "The user's cache of toy models the package does not ship: `$XDG_CACHE_HOME/mamba_mediation` (default `~/.cache/...`)."
+    return Path(os.environ.get('XDG_CACHE_HOME') or '~/.cache').expanduser() / 'mamba_mediation'
+
+
 def ladder_dir() -> Path:
-    "Where `train_ladder` caches the rungs the package does not ship: `$XDG_CACHE_HOME/mamba_mediation/ladder` (default `~/.cache/...`)."
-    return Path(os.environ.get('XDG_CACHE_HOME') or '~/.cache').expanduser() / 'mamba_mediation' / 'ladder'
+    "Where `train_ladder` caches the rungs the package does not ship: `model_cache() / 'ladder'`."
+    return model_cache() / 'ladder'
+
+
+def seeds_dir() -> Path:
+    "Where toy models trained with other seeds live (`toy-mamba@1`, ...): `model_cache() / 'seeds'`."
+    return model_cache() / 'seeds'
+
+
+def split_seed(name: str  # a toy model's name, with or without '@seed' ('toy-mamba@1')
+              ) -> tuple:
+    """(toy model, seed): `'toy-mamba@1'` -> `('toy-mamba', 1)`; a name without '@' -> `(name, None)`. The model is
+    canonical: the 8-layer rungs of the ladder are the pair (`'toy-gpt2-8l@2'` -> `('toy-gpt2', 2)`)."""
+    if '@' not in name: return name, None
+    base, _, s = name.rpartition('@')
+    if base not in TOY_MODELS and base not in LADDER:
+        raise ValueError(f'{name!r}: only toy models take a seed (name@seed); {base!r} is none of '
+                         f'{", ".join(dict.fromkeys([*TOY_MODELS, *LADDER]))}')
+    if not s.isdigit(): raise ValueError(f'{name!r}: the seed after "@" must be a whole number >= 0, got {s!r}')
+    return TOY_MODELS.get(base, base), int(s)
+
+
+def seed_path(name: str  # a toy model's name with its seed ('toy-mamba@1', 'toy-gpt2-4l@2')
+             ) -> Path:
+    "Folder of a toy model trained with another seed, in `seeds_dir()` (where `train-toy --seeds` writes it)."
+    base, seed = split_seed(name)
+    if seed is None: raise ValueError(f'{name!r} names no seed: write name@seed, e.g. {name}@1')
+    return seeds_dir() / f'{base}@{seed}'
 
 
 def toy_model_path(name: str = DEFAULT_MODEL) -> Path:
@@ -558,7 +590,8 @@ def _quiet_loading(device):
 
 
 def load_model(name_or_path=None,  # None (toy Mamba), 'toy-gpt2', a ladder model ('toy-mamba-4l', ... of
-                                  # `LADDER`), a local folder, a hub id, or a mamba_ssm model
+                                  # `LADDER`), a toy model of another seed ('toy-mamba@1'), a local folder,
+                                  # a hub id, or a mamba_ssm model
                device=None,  # e.g. 'cpu', 'cuda'; default CUDA if available, else CPU
                dtype=None,  # e.g. torch.float32, 'bfloat16'; default: as saved (float32 for converted checkpoints)
                tokenizer=None,  # tokenizer object, folder or hub id; default: the model's own (GPT-NeoX's for
@@ -570,11 +603,21 @@ def load_model(name_or_path=None,  # None (toy Mamba), 'toy-gpt2', a ladder mode
     if name_or_path is None:
         name_or_path = DEFAULT_MODEL  # the shipped toy Mamba (an error below if it is missing, never a random model)
     if isinstance(name_or_path, torch.nn.Module):
-        model, default_tok, name = from_mamba_ssm(name_or_path), NEOX_TOKENIZER, 'mamba_ssm model'
+        model, default_tok, shown = from_mamba_ssm(name_or_path), NEOX_TOKENIZER, 'mamba_ssm model'
     else:
         name = str(name_or_path)
         if not name.strip():
             raise ValueError('Empty model name: pass a folder, a hub id, or nothing for the toy Mamba.')
+        shown = name
+        if name.startswith('toy-') and '@' in name:   # a toy model trained with another seed
+            base, seed = split_seed(name)
+            if not (seed_path(name) / 'config.json').exists():
+                if seed != 0:
+                    rung = '' if base in ('toy-mamba', 'toy-gpt2') else f' --ladder {base}'
+                    raise FileNotFoundError(f'The toy model {name!r} is not built yet (looked in {seed_path(name)}); '
+                                            f'build it with `mamba-mediation train-toy{rung} --seeds {seed}`.')
+                name = base   # seed 0 is the one the package ships
+            else: name = str(seed_path(name))
         folder = toy_model_path(name) if name in TOY_MODELS else Path(name).expanduser()
         if name.startswith('toy-') and name not in TOY_MODELS:
             if name in LADDER:
@@ -615,7 +658,7 @@ def load_model(name_or_path=None,  # None (toy Mamba), 'toy-gpt2', a ladder mode
     if dtype is not None:
         model = model.to(dtype=_dtype(dtype))
     model.eval()
-    return ModelAndTokenizer(model, tok, arch_info(model), name)
+    return ModelAndTokenizer(model, tok, arch_info(model), shown)
 
 # %% ../nbs/00_load.ipynb #563f5049
 def unknown_words(tokenizer,  # a Hugging Face tokenizer

@@ -4,18 +4,18 @@
 
 # %% ../nbs/05b_train.ipynb #86c7bdef
 from __future__ import annotations
-import json, os, time
+import json, math, os, time
 from functools import partial
 from pathlib import Path
 import torch
 import torch.nn.functional as F
-from .load import MODELS_DIR, LADDER, SHIPPED_LADDER, ladder_dir
+from .load import MODELS_DIR, LADDER, SHIPPED_LADDER, ladder_dir, seeds_dir, seed_path
 from .world import WORLD, _world, _n_tokens, prompts, build_tokenizer
 from .tasks import (TRAIN_DISTANCES, task_words, task_mixture, evaluate_facts, evaluate_tasks, _encode,
                                    _answer_logits, _discretise, _scan_reference)
 
 # %% auto #0
-__all__ = ['SCANS', 'TOY_BATCH', 'TOY_EPOCHS', 'train_toy_model', 'train_toy_models', 'train_ladder']
+__all__ = ['SCANS', 'TOY_RECIPE', 'TOY_BATCH', 'TOY_EPOCHS', 'train_toy_model', 'train_toy_models', 'train_ladder']
 
 # %% ../nbs/05b_train.ipynb #8816367e
 def _make_model(kind: str, tokenizer, seed: int = 0, d_model: int = 128, n_layer: int = 8, n_positions: int = 64):
@@ -87,6 +87,26 @@ def _batches(lengths, batch_size, g):
     order = torch.randperm(len(out), generator=g).tolist()
     return [out[k] for k in order]
 
+def _lr_at(step, lr, warmup, schedule, min_lr, total):
+    "The learning rate of step `step` (from 0): linear warm-up, then constant or cosine down to lr × min_lr at `total`."
+    f = min(1., (step + 1) / warmup)
+    if schedule == 'cosine' and step >= warmup:
+        f = min_lr + (1 - min_lr) * 0.5 * (1 + math.cos(math.pi * min(1., (step - warmup) / max(1, total - warmup))))
+    return lr * f
+
+@torch.no_grad()
+def _heldout_loss(model, enc, dev) -> dict:
+    "Mean object-token loss and accuracy on the encoded held-out prompts (ids, last, obj), in batches of 128."
+    ids, last, obj = enc; loss = correct = 0.
+    was = model.training; model.eval()
+    for i in range(0, len(ids), 128):
+        L = int(last[i:i + 128].max()) + 1
+        lg = _answer_logits(model, ids[i:i + 128, :L].to(dev), last[i:i + 128].to(dev))
+        loss += F.cross_entropy(lg, obj[i:i + 128].to(dev), reduction='sum').item()
+        correct += (lg.argmax(-1).cpu() == obj[i:i + 128]).sum().item()
+    model.train(was)
+    return dict(heldout_loss=loss / len(ids), heldout_acc=correct / len(ids))
+
 @torch.enable_grad()  # whatever the caller's grad mode (an inference-only session may have turned it off)
 def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
                     out_dir=None,               # folder to save into (None: do not save)
@@ -94,7 +114,15 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
                     d_model: int = 128, n_layer: int = 8,
                     lr: float = 3e-3, batch_size: int = 64,
                     max_epochs: int = 60,       # stop here if the target is not reached
-                    target_acc: float = 0.995,  # stop when an epoch's running accuracy reaches this
+                    target_acc: float = 0.995,  # stop when an epoch's running accuracy reaches this (None: never)
+                    warmup: int = 50,           # steps of linear learning-rate warm-up
+                    schedule: str = 'constant', # after the warm-up: 'constant', or 'cosine' (down to lr × min_lr at
+                                                # the end of the max_epochs budget)
+                    min_lr: float = 0.1,        # the cosine schedule's final learning rate, as a share of lr
+                    heldout_sample: int = 256,  # held-out-template prompts scored after every epoch (loss and accuracy
+                                                # in the curve; an even spread; 0: none)
+                    device=None,                # where to train ('cpu', 'cuda'; default 'cpu'): the batches and their
+                                                # order are drawn on the CPU whatever the device
                     threads: int = 2,           # torch CPU threads (None: leave as is)
                     progress: bool = True,      # tqdm progress bar
                     log=None,                   # optional file to write one JSON line per epoch
@@ -110,8 +138,19 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
                    ):
     """Train one toy model on every fact × training template, plus `tasks` (object-token loss). Returns (model,
     tokenizer, metrics). With tasks, the vocabulary grows by their words and the GPT-2's positions (and the
-    tokenizer's maximum length) cover the longest prompt; without, the tokenizer is exactly `build_tokenizer(world=world)`."""
+    tokenizer's maximum length) cover the longest prompt; without, the tokenizer is exactly `build_tokenizer(world=world)`.
+
+    The learning rate at step $k$ (from 0) of $K$ = max_epochs × batches per epoch is
+    $\eta_k = \eta \cdot \min(1, (k+1)/w) \cdot s_k$ with $s_k = 1$ ('constant') or, after the warm-up $w$,
+    $s_k = m + (1 - m)\,\tfrac12\bigl(1 + \cos(\pi (k - w)/(K - w))\bigr)$ ('cosine', $m$ = min_lr).
+    The metrics (and training.json) hold the recipe, the loss of every step, and per epoch the mean training loss,
+    the running accuracy and the held-out loss and accuracy."""
     from tqdm.auto import tqdm
+    if schedule not in ('constant', 'cosine'): raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
+    if not (isinstance(warmup, int) and warmup >= 1): raise ValueError(f'warmup must be a whole number of steps >= 1, got {warmup!r}')
+    if not 0 <= min_lr <= 1: raise ValueError(f'min_lr is a share of lr, from 0 to 1; got {min_lr!r}')
+    if not (isinstance(max_epochs, int) and max_epochs >= 1): raise ValueError(f'max_epochs must be a whole number >= 1, got {max_epochs!r}')
+    dev = torch.device(device or 'cpu')
     scan_fn = _scan_fn(scan, chunk)
     if threads: torch.set_num_threads(threads)
     t0 = time.time()
@@ -123,11 +162,15 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
     if fresh: words = sorted(set(words) | set(w.fillers) | set(w.names))   # a later draw may use any filler or name
     tok = build_tokenizer(world=w, extra_words=words, model_max_length=max(64, longest))
     fact_ps, n_seen = prompts('train', facts, world=w), {}
-    model = _make_model(kind, tok, seed, d_model, n_layer, n_positions=max(64, longest))
+    model = _make_model(kind, tok, seed, d_model, n_layer, n_positions=max(64, longest)).to(dev)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.0)
     g = torch.Generator().manual_seed(seed)
-    warmup, step, curve = 50, 0, []
+    step, curve, step_loss = 0, [], []
+    held = prompts('heldout', facts, world=w)
+    held = [held[round(i * len(held) / heldout_sample)] for i in range(min(heldout_sample, len(held)))] if heldout_sample else []
+    held_enc = _encode(tok, held) if held else None
+    total = None   # steps of the whole budget (known once the first epoch's batches are drawn)
     out = Path(out_dir) if out_dir else None
     bar = tqdm(range(max_epochs), desc=f'toy-{kind}', disable=not progress)
     for epoch in bar:
@@ -137,31 +180,39 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
         ids, last, obj = _encode(tok, train_ps)
         lengths = (last + 1).tolist()
         correct = seen = 0; ep_loss = 0.
-        for b in _batches(lengths, batch_size, g):
+        batches = _batches(lengths, batch_size, g)
+        total = total or max_epochs * len(batches)
+        for b in batches:
             b = torch.tensor(b); L = int(last[b].max()) + 1
-            for grp in opt.param_groups: grp['lr'] = lr * min(1., (step + 1) / warmup)
-            logits = _answer_logits(model, ids[b, :L], last[b], scan_fn)
-            loss = F.cross_entropy(logits, obj[b])
+            for grp in opt.param_groups: grp['lr'] = _lr_at(step, lr, warmup, schedule, min_lr, total)
+            logits = _answer_logits(model, ids[b, :L].to(dev), last[b].to(dev), scan_fn)
+            loss = F.cross_entropy(logits, obj[b].to(dev))
             opt.zero_grad(); loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step(); step += 1
-            correct += (logits.argmax(-1) == obj[b]).sum().item(); seen += len(b); ep_loss += loss.item() * len(b)
+            correct += (logits.argmax(-1).cpu() == obj[b]).sum().item(); seen += len(b)
+            step_loss.append(loss.item()); ep_loss += step_loss[-1] * len(b)
         run_acc = correct / seen
-        curve.append(dict(epoch=epoch + 1, step=step, loss=ep_loss / seen, running_acc=run_acc, time=time.time() - t0))
+        curve.append(dict(epoch=epoch + 1, step=step, loss=ep_loss / seen, running_acc=run_acc, time=time.time() - t0,
+                          **(_heldout_loss(model, held_enc, dev) if held else {})))
         bar.set_postfix(loss=f'{ep_loss / seen:.3f}', acc=f'{run_acc:.3f}')
         if log: print(json.dumps(curve[-1]), file=log, flush=True)
         if out is not None and checkpoint:
             out.mkdir(parents=True, exist_ok=True); model.save_pretrained(out, safe_serialization=True); tok.save_pretrained(out)
             (out / 'training.json').write_text(json.dumps(dict(kind=kind, seed=seed, partial=True, curve=curve), indent=1))
-        if run_acc >= target_acc: break
+        if target_acc is not None and run_acc >= target_acc: break
     model.eval()
     wall = time.time() - t0
+    recipe = dict(lr=lr, batch_size=batch_size, max_epochs=max_epochs, target_acc=target_acc, warmup=warmup,
+                  schedule=schedule, min_lr=min_lr if schedule == 'cosine' else None, optimizer='AdamW(betas=(0.9, 0.98), '
+                  'weight_decay=0)', grad_clip=1.0, scan=scan if kind == 'mamba' else None, device=str(dev))
     metrics = dict(kind=kind, seed=seed, epochs=len(curve), steps=step, wall_time_s=wall, lr=lr, batch_size=batch_size,
+                   recipe=recipe, final_loss=curve[-1]['loss'],
                    loss='cross-entropy on the object token only', n_facts=len(w.facts if facts is None else facts),
                    n_train_prompts=len(train_ps), train_acc=evaluate_facts(model, tok, facts, split='train', world=w),
                    heldout_acc=evaluate_facts(model, tok, facts, split='heldout', world=w),
                    n_params=sum(p.numel() for p in model.parameters()), config=model.config.to_dict(),
-                   curve=curve, threads=threads, torch_version=torch.__version__)
+                   curve=curve, step_loss=step_loss, threads=threads, torch_version=torch.__version__)
     if kind == 'mamba': metrics['scan'] = f'{scan} (chunk {chunk})' if scan == 'chunked' else scan
     if w is not WORLD: metrics['world'] = str(w.folder)
     if tasks or eval_tasks:
@@ -177,11 +228,24 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
         (out / 'training.json').write_text(json.dumps(metrics, indent=1, default=str))
     return model, tok, metrics
 
-TOY_BATCH = dict(mamba=64, gpt2=128)    # batch sizes of the shipped runs
-TOY_EPOCHS = dict(mamba=22, gpt2=60)      # epoch budgets of the shipped runs
+TOY_RECIPE = dict(mamba=dict(batch_size=64, max_epochs=22),   # each architecture's recipe: `train_toy_model` arguments
+                  gpt2=dict(batch_size=128, max_epochs=60))   # over its defaults (those of the shipped runs)
+TOY_BATCH = {k: r['batch_size'] for k, r in TOY_RECIPE.items()}    # batch sizes of the shipped runs
+TOY_EPOCHS = {k: r['max_epochs'] for k, r in TOY_RECIPE.items()}   # epoch budgets of the shipped runs
 
-def train_toy_models(out_dir=None,        # folder that receives toy-mamba/ and toy-gpt2/ (default: the package's models)
+def _seed_list(seeds) -> list:
+    "Seeds as a list of distinct whole numbers >= 0 (from a list, or a string like '0,1,2')."
+    items = [x.strip() for x in seeds.split(',')] if isinstance(seeds, str) else list(seeds)
+    try: out = [int(x) for x in items if not isinstance(x, (bool, float)) and str(x).lstrip('+').isdigit()]
+    except (TypeError, ValueError): out = []
+    if not items or len(out) != len(items): raise ValueError(f'seeds must be whole numbers >= 0 (e.g. 0,1,2), got {seeds!r}')
+    if len(set(out)) != len(out): raise ValueError(f'seeds must be distinct, got {seeds!r}')
+    return out
+
+def train_toy_models(out_dir=None,        # folder that receives toy-mamba/ and toy-gpt2/ (default: the package's models;
+                                          # with `seeds`: `seeds_dir()`, the cache `load_model('toy-mamba@1')` reads)
                      seed: int = 0,       # one seed for both models
+                     seeds=None,          # several seeds (a list, or '0,1,2'): one pair per seed, into toy-mamba@SEED/ ...
                      progress: bool = True,
                      kinds=('mamba', 'gpt2'),  # which of the two to retrain
                      mixture=True,        # also train on the task mixture, drawn afresh every epoch (True: `task_mixture`'s
@@ -189,9 +253,14 @@ def train_toy_models(out_dir=None,        # folder that receives toy-mamba/ and 
                      jobs: int = 1,       # train this many models at once, each in its own process
                      **kw                 # passed on to `train_toy_model` (d_model, n_layer, lr, max_epochs, threads, tasks, world, ...)
                     ) -> dict:
-    "Retrain the toy Mamba and GPT-2 from scratch; returns {'toy-mamba': metrics, 'toy-gpt2': metrics}."
-    out = Path(out_dir) if out_dir is not None else MODELS_DIR
-    return _train_many({f'toy-{kind}': dict(kind=kind) for kind in kinds}, out, seed, mixture, jobs, progress=progress, **kw)
+    """Retrain the toy Mamba and GPT-2 from scratch; returns {'toy-mamba': metrics, 'toy-gpt2': metrics}, or with
+    `seeds` {'toy-mamba@0': metrics, ...}. Each run is bit for bit reproducible from its seed (at one thread)."""
+    if seeds is None:
+        out = Path(out_dir) if out_dir is not None else MODELS_DIR
+        return _train_many({f'toy-{kind}': dict(kind=kind, seed=seed) for kind in kinds}, out, mixture, jobs, progress=progress, **kw)
+    out = Path(out_dir) if out_dir is not None else seeds_dir()
+    return _train_many({f'toy-{kind}@{s}': dict(kind=kind, seed=s) for s in _seed_list(seeds) for kind in kinds},
+                       out, mixture, jobs, progress=progress, **kw)
 
 def _mixture_draw(epoch, seed, mix, world):
     "The training prompts of one epoch (a module-level function, so that worker processes can receive it)."
@@ -202,19 +271,20 @@ def _train_one(job):
     _, _, met = train_toy_model(kind, folder, **kw)
     return name, {k: v for k, v in met.items() if k not in ('curve', 'config')}
 
-def _train_many(specs, out, seed, mixture, jobs, **kw) -> dict:
-    "Train {name: dict(kind=..., sizes)} into out/name, the mixture drawn afresh every epoch; `jobs` processes at once."
+def _train_many(specs, out, mixture, jobs, **kw) -> dict:
+    "Train {name: dict(kind=..., seed=..., sizes)} into out/name, the mixture drawn afresh every epoch; `jobs` processes at once."
     if jobs < 1: raise ValueError(f'jobs must be at least 1, got {jobs}')
-    if mixture:
-        mix = dict(mixture) if isinstance(mixture, dict) else {}
-        if 'epoch' in mix or 'seed' in mix: raise ValueError('mixture= takes task_mixture arguments other than seed and epoch')
-        kw = dict(tasks=partial(_mixture_draw, seed=seed, mix=mix, world=kw.get('world')),
-                  eval_tasks=task_mixture(seed=seed, world=kw.get('world'), **mix)[1]) | kw
-    todo = []
+    mix = (dict(mixture) if isinstance(mixture, dict) else {}) if mixture else None
+    if mix and ('epoch' in mix or 'seed' in mix): raise ValueError('mixture= takes task_mixture arguments other than seed and epoch')
+    todo, evals = [], {}
     for name, spec in specs.items():
-        spec = dict(spec); kind = spec.pop('kind')
-        todo.append((name, kind, out / name, dict(batch_size=TOY_BATCH[kind], max_epochs=TOY_EPOCHS[kind], seed=seed)
-                     | spec | kw | ({'progress': False} if jobs > 1 else {})))
+        spec = dict(spec); kind, seed = spec.pop('kind'), spec.pop('seed')
+        data = {}
+        if mix is not None:
+            if seed not in evals: evals[seed] = task_mixture(seed=seed, world=kw.get('world'), **mix)[1]
+            data = dict(tasks=partial(_mixture_draw, seed=seed, mix=mix, world=kw.get('world')), eval_tasks=evals[seed])
+        todo.append((name, kind, out / name, TOY_RECIPE[kind] | dict(seed=seed) | spec | data | kw
+                     | ({'progress': False} if jobs > 1 else {})))
     if jobs == 1 or len(todo) == 1: return dict(map(_train_one, todo))
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
@@ -231,6 +301,8 @@ def _train_many(specs, out, seed, mixture, jobs, **kw) -> dict:
 def train_ladder(names=None,        # names of `LADDER` to train (default: `SHIPPED_LADDER`)
                  out_dir=None,      # folder that receives one sub-folder per model (default: `ladder_dir()`)
                  seed: int = 0,     # one seed for data and models
+                 seeds=None,        # several seeds (a list, or '0,1,2'): each rung once per seed, into NAME@SEED/ of
+                                    # `seeds_dir()` (the 8-layer rungs as toy-mamba@SEED, toy-gpt2@SEED)
                  mixture=True,      # arguments of `task_mixture` (True: its defaults), drawn afresh every epoch
                  jobs: int = 1,     # train this many models at once, each in its own process
                  **kw               # passed on to `train_toy_model` (lr, max_epochs, threads, progress, world, ...)
@@ -239,6 +311,10 @@ def train_ladder(names=None,        # names of `LADDER` to train (default: `SHIP
     names = list(SHIPPED_LADDER) if names is None else list(names)
     unknown = [n for n in names if n not in LADDER]
     if unknown: raise ValueError(f'unknown ladder models {unknown}; the ladder has {list(LADDER)}')
-    out = Path(out_dir) if out_dir is not None else ladder_dir()
-    return _train_many({n: LADDER[n] for n in names}, out, seed, mixture, jobs, **kw)
+    if seeds is None:
+        out = Path(out_dir) if out_dir is not None else ladder_dir()
+        return _train_many({n: LADDER[n] | dict(seed=seed) for n in names}, out, mixture, jobs, **kw)
+    out = Path(out_dir) if out_dir is not None else seeds_dir()
+    return _train_many({seed_path(f'{n}@{s}').name: LADDER[n] | dict(seed=s) for s in _seed_list(seeds) for n in names},
+                       out, mixture, jobs, **kw)
 
