@@ -18,8 +18,9 @@ from .tasks import (TRAIN_DISTANCES, task_words, task_mixture, evaluate_facts, e
 __all__ = ['SCANS', 'TOY_RECIPE', 'TOY_BATCH', 'TOY_EPOCHS', 'train_toy_model', 'train_toy_models', 'train_ladder']
 
 # %% ../nbs/05b_train.ipynb #8816367e
-def _make_model(kind: str, tokenizer, seed: int = 0, d_model: int = 128, n_layer: int = 8, n_positions: int = 64):
-    "A freshly initialised toy model of `kind` ('mamba' or 'gpt2') sized for the world's tokenizer."
+def _make_model(kind: str, tokenizer, seed: int = 0, d_model: int = 128, n_layer: int = 8, n_positions: int = 64,
+                n_inner: int = None):
+    "A freshly initialised toy model of `kind` ('mamba' or 'gpt2') sized for the world's tokenizer (`n_inner`: the GPT-2's MLP width, default 2 × d_model)."
     from transformers import MambaConfig, MambaForCausalLM, GPT2Config, GPT2LMHeadModel
     ids = dict(bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
     torch.manual_seed(seed)
@@ -28,7 +29,7 @@ def _make_model(kind: str, tokenizer, seed: int = 0, d_model: int = 128, n_layer
                                             state_size=16, expand=2, conv_kernel=4, tie_word_embeddings=True, **ids))
     if kind == 'gpt2':
         return GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), n_embd=d_model, n_layer=n_layer, n_head=4,
-                                          n_inner=2 * d_model, n_positions=n_positions, tie_word_embeddings=True,
+                                          n_inner=n_inner or 2 * d_model, n_positions=n_positions, tie_word_embeddings=True,
                                           resid_pdrop=0., embd_pdrop=0., attn_pdrop=0., **ids))
     raise ValueError(f"kind must be 'mamba' or 'gpt2', got {kind!r}")
 
@@ -112,6 +113,7 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
                     out_dir=None,               # folder to save into (None: do not save)
                     seed: int = 0,              # seeds initialisation and batch order
                     d_model: int = 128, n_layer: int = 8,
+                    n_inner: int = None,        # the GPT-2's MLP width (default 2 × d_model; the Mamba has none)
                     lr: float = 3e-3, batch_size: int = 64,
                     max_epochs: int = 60,       # stop here if the target is not reached
                     target_acc: float = 0.995,  # stop when an epoch's running accuracy reaches this (None: never)
@@ -121,6 +123,7 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
                     min_lr: float = 0.1,        # the cosine schedule's final learning rate, as a share of lr
                     heldout_sample: int = 256,  # held-out-template prompts scored after every epoch (loss and accuracy
                                                 # in the curve; an even spread; 0: none)
+                    time_limit_s: float = None, # stop after the epoch that passes this many seconds (the metrics say so)
                     device=None,                # where to train ('cpu', 'cuda'; default 'cpu'): the batches and their
                                                 # order are drawn on the CPU whatever the device
                     threads: int = 2,           # torch CPU threads (None: leave as is)
@@ -149,6 +152,7 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
     if schedule not in ('constant', 'cosine'): raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
     if not (isinstance(warmup, int) and warmup >= 1): raise ValueError(f'warmup must be a whole number of steps >= 1, got {warmup!r}')
     if not 0 <= min_lr <= 1: raise ValueError(f'min_lr is a share of lr, from 0 to 1; got {min_lr!r}')
+    if time_limit_s is not None and not time_limit_s > 0: raise ValueError(f'time_limit_s must be > 0, got {time_limit_s!r}')
     if not (isinstance(max_epochs, int) and max_epochs >= 1): raise ValueError(f'max_epochs must be a whole number >= 1, got {max_epochs!r}')
     dev = torch.device(device or 'cpu')
     scan_fn = _scan_fn(scan, chunk)
@@ -162,11 +166,11 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
     if fresh: words = sorted(set(words) | set(w.fillers) | set(w.names))   # a later draw may use any filler or name
     tok = build_tokenizer(world=w, extra_words=words, model_max_length=max(64, longest))
     fact_ps, n_seen = prompts('train', facts, world=w), {}
-    model = _make_model(kind, tok, seed, d_model, n_layer, n_positions=max(64, longest)).to(dev)
+    model = _make_model(kind, tok, seed, d_model, n_layer, n_positions=max(64, longest), n_inner=n_inner).to(dev)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.0)
     g = torch.Generator().manual_seed(seed)
-    step, curve, step_loss = 0, [], []
+    step, curve, step_loss, stopped = 0, [], [], 'max_epochs'
     held = prompts('heldout', facts, world=w)
     held = [held[round(i * len(held) / heldout_sample)] for i in range(min(heldout_sample, len(held)))] if heldout_sample else []
     held_enc = _encode(tok, held) if held else None
@@ -200,14 +204,15 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
         if out is not None and checkpoint:
             out.mkdir(parents=True, exist_ok=True); model.save_pretrained(out, safe_serialization=True); tok.save_pretrained(out)
             (out / 'training.json').write_text(json.dumps(dict(kind=kind, seed=seed, partial=True, curve=curve), indent=1))
-        if target_acc is not None and run_acc >= target_acc: break
+        if target_acc is not None and run_acc >= target_acc: stopped = 'target_acc'; break
+        if time_limit_s is not None and time.time() - t0 > time_limit_s: stopped = 'time_limit'; break
     model.eval()
     wall = time.time() - t0
     recipe = dict(lr=lr, batch_size=batch_size, max_epochs=max_epochs, target_acc=target_acc, warmup=warmup,
                   schedule=schedule, min_lr=min_lr if schedule == 'cosine' else None, optimizer='AdamW(betas=(0.9, 0.98), '
                   'weight_decay=0)', grad_clip=1.0, scan=scan if kind == 'mamba' else None, device=str(dev))
     metrics = dict(kind=kind, seed=seed, epochs=len(curve), steps=step, wall_time_s=wall, lr=lr, batch_size=batch_size,
-                   recipe=recipe, final_loss=curve[-1]['loss'],
+                   recipe=recipe, final_loss=curve[-1]['loss'], stopped_by=stopped,
                    loss='cross-entropy on the object token only', n_facts=len(w.facts if facts is None else facts),
                    n_train_prompts=len(train_ps), train_acc=evaluate_facts(model, tok, facts, split='train', world=w),
                    heldout_acc=evaluate_facts(model, tok, facts, split='heldout', world=w),

@@ -1,0 +1,77 @@
+#!/usr/bin/env python
+"""The recipe sweep behind `train.TOY_RECIPE`: train the 8-layer toy Mamba and GPT-2 on the task mixture with a
+small grid of learning rates and schedules (and one recipe at 4 layers), and record every run's whole loss curve (training loss, running
+accuracy, held-out loss and accuracy per epoch), its final single-fact accuracies and its task table.
+
+Every run is `train.train_toy_model` with the mixture drawn afresh every epoch (exactly what `train_toy_models` does),
+a fixed epoch budget (no early stop, so the runs compare at equal cost) and seed 0. The runs go to worker processes
+(one thread each), `--jobs` at a time; each finished run is appended to `--out` as one JSON line, so a sweep stopped
+by its time limit keeps every run it finished. `--minutes` stops a run after the epoch that passes the limit (the
+record says so).
+
+    python bench/sweep_recipe.py --device cuda --jobs 12 --minutes 8 --out bench/recipe_sweep.jsonl
+
+`--tiny` runs a 1-layer, d_model 16 version on a few facts for one epoch, to check the script on a CPU.
+"""
+import argparse, itertools, json, multiprocessing as mp, os, platform, sys, time
+from pathlib import Path
+
+GRID = {   # (kind, layers) -> (epochs, [(lr, schedule, warm-up steps), ...]); the GPT-2's MLP is d_model wide (n_inner 128),
+           # which puts every twin pair within 9 % of each other's parameter count
+    ('gpt2', 8): (40, [(lr, s, w) for lr in (5e-4, 1e-3, 2e-3) for s, w in (('constant', 50), ('cosine', 200))]),
+    ('mamba', 8): (24, [(lr, s, w) for lr in (1e-3, 3e-3) for s, w in (('constant', 50), ('cosine', 200))]),
+    ('gpt2', 4): (40, [(1e-3, 'cosine', 200)]),
+    ('mamba', 4): (24, [(3e-3, 'cosine', 200)]),
+}
+
+
+def one(job):
+    kind, n_layer, lr, schedule, warmup, epochs, device, minutes, tiny, out = job
+    import torch
+    torch.set_num_threads(1)
+    from functools import partial
+    from mamba_mediation.train import train_toy_model, _mixture_draw
+    from mamba_mediation.tasks import task_mixture, TRAIN_DISTANCES
+    from mamba_mediation.world import WORLD
+    kw = dict(d_model=16, n_layer=1, facts=WORLD.facts[::40], heldout_sample=32) if tiny else dict(n_layer=n_layer)
+    if kind == 'gpt2': kw['n_inner'] = kw.get('d_model', 128)
+    mix = dict(n_facts=4, n_in_context=4) if tiny else {}
+    t0 = time.time()
+    try:
+        _, _, met = train_toy_model(kind, None, seed=0, lr=lr, batch_size=64 if kind == 'mamba' else 128,
+                                    max_epochs=epochs, target_acc=None, warmup=warmup, schedule=schedule, threads=1,
+                                    progress=False, device=device, tasks=partial(_mixture_draw, seed=0, mix=mix, world=None),
+                                    eval_tasks=task_mixture(seed=0, eval_distances=TRAIN_DISTANCES, **mix)[1], time_limit_s=minutes * 60, **kw)
+        met = {k: v for k, v in met.items() if k != 'config'}
+    except Exception as e:   # one failed run must not lose the others
+        met = dict(kind=kind, error=f'{type(e).__name__}: {e}')
+    met.update(sweep=dict(kind=kind, n_layer=n_layer, lr=lr, schedule=schedule, warmup=warmup, epochs=epochs),
+               sweep_wall_s=time.time() - t0)
+    with open(out, 'a') as f: f.write(json.dumps(met, default=str) + '\n')
+    return f'{kind}-{n_layer}l', lr, schedule, met.get('final_loss'), met.get('error')
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--jobs', type=int, default=2)
+    p.add_argument('--minutes', type=float, default=60., help='stop a run after the epoch that passes this wall time')
+    p.add_argument('--kinds', nargs='+', default=['gpt2', 'mamba'])
+    p.add_argument('--tiny', action='store_true')
+    p.add_argument('--out', default='bench/recipe_sweep.jsonl')
+    a = p.parse_args(argv)
+    jobs = []
+    for (kind, n_layer), (epochs, grid) in GRID.items():
+        if kind in a.kinds:
+            jobs += [(kind, n_layer, lr, s, w, 1 if a.tiny else epochs, a.device, a.minutes, a.tiny, a.out) for lr, s, w in grid]
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    with open(a.out, 'a') as f:
+        f.write(json.dumps(dict(header=True, date=time.strftime('%Y-%m-%d'), command=' '.join(sys.argv),
+                                machine=platform.machine(), cores=os.cpu_count(), device=a.device, runs=len(jobs))) + '\n')
+    with mp.get_context('spawn').Pool(min(a.jobs, len(jobs))) as pool:
+        for kind, lr, s, loss, err in pool.imap_unordered(one, jobs):
+            print(f'{kind:8s} lr={lr:g} {s:8s} final loss {loss}' + (f' ERROR {err}' if err else ''), flush=True)
+
+
+if __name__ == '__main__':
+    main()
