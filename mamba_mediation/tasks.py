@@ -10,8 +10,10 @@ import torch.nn.functional as F
 from .world import WORLD, _world, _SPLIT, _n_tokens, prompts, rome_template, subject_phrase
 
 # %% auto #0
-__all__ = ['TRAIN_DISTANCES', 'EVAL_DISTANCES', 'long_range_prompts', 'in_context_prompts', 'two_hop_chains', 'two_hop_prompts',
-           'task_words', 'evaluate_facts', 'accuracy_by_relation', 'evaluate_tasks', 'task_mixture']
+__all__ = ['IN_CONTEXT_LAYOUTS', 'TRAIN_DISTANCES', 'EVAL_DISTANCES', 'long_range_prompts', 'in_context_prompts',
+           'in_context_controls', 'layout_baseline', 'two_hop_chains', 'two_hop_prompts', 'task_words',
+           'evaluate_facts', 'accuracy_by_relation', 'evaluate_tasks', 'wilson_interval', 'recall_verdict',
+           'associative_recall', 'task_mixture']
 
 # %% ../nbs/05a_tasks.ipynb #c8b45a95
 def _word_list(words, w, what, fname) -> tuple:
@@ -67,49 +69,163 @@ def long_range_prompts(distances=(0, 4, 16, 64),  # filler tokens between the su
     return out
 
 # %% ../nbs/05a_tasks.ipynb #0976c6a9
-def in_context_prompts(distances=(0, 4, 16, 64),   # tokens between the end of the key–value pair and the query
+IN_CONTEXT_LAYOUTS = ('shuffled', 'legacy')   # 'shuffled': the default; 'legacy': the shipped models' layout, with a shortcut
+
+def _composition(rng, total, parts) -> list:
+    "A uniformly random composition of `total` into `parts` parts >= 0 (stars and bars)."
+    bars = sorted(rng.sample(range(total + parts - 1), parts - 1))
+    edges = [-1] + bars + [total + parts - 1]
+    return [b - a - 1 for a, b in zip(edges, edges[1:])]
+
+def _after_target(rng, n, k, pair_len) -> tuple:
+    "Pairs after the target (uniform over the counts that fit in n tokens) and the m + 1 filler runs around them."
+    m = rng.randint(0, min(k, n // pair_len))
+    return m, _composition(rng, n - m * pair_len, m + 1)
+
+def _pair_template(w, relation):
+    tpl = w.relations[relation].train[0]
+    return tpl[0].upper() + tpl[1:]
+
+def in_context_prompts(distances=(0, 4, 16, 64),   # tokens between the end of the target key–value pair and the query
                        n_prompts: int = 100,       # prompts per distance
                        k: int = 2,                 # distractor pairs (other keys, other values) in the prompt
                        relation: str = 'landmark_city',  # the relation whose first training template and objects make the pairs
                        names=None,                 # keys (default: the world's made-up `names`)
                        fillers=None,               # filler words (default: the world's `fillers`)
-                       seed: int = 0,              # seeds keys, values, the order of the pairs and the fillers
-                       world=None                  # a `World` or a world folder (default: the shipped world)
+                       seed: int = 0,              # seeds keys, values, the layout and the fillers
+                       world=None,                 # a `World` or a world folder (default: the shipped world)
+                       layout: str = 'shuffled'    # 'shuffled' (target's slot independent of the fillers) or 'legacy' (see below)
                       ) -> list:
-    """In-context recall: "Zorvan is located in the city of Oslo, … Zorvan is located in the city of" → Oslo.
-    `k` distractor pairs stand before or after the target pair (those after it, and fillers, make up exactly `n`
-    tokens between the target pair's comma and the query). Dicts with prompt, subject (the key), object (its
-    value), relation, task='in_context', n, k, key_pos (token index of the key in the pair, with the BOS),
-    query_start and distractor_objects."""
+    """In-context recall: "Zorvan is located in the city of Oslo, … Zorvan is located in the city of" → Oslo, with
+    `k` distractor pairs and exactly `n` tokens between the target pair's comma and the query.
+    `layout='shuffled'`: `m`, the number of pairs after the target, is uniform over 0..min(k, n // pair length); the
+    `n - m·pair length` fillers after the target are split uniformly at random around those pairs; every filler run
+    before the target is drawn like the run right after a target of an independent prompt. `layout='legacy'`: the
+    shipped models' layout, in which the fillers start right after the target pair (a shortcut: `layout_baseline`).
+    Dicts with prompt, subject (the asked key), object (its value), relation, task='in_context', n, k, key_pos
+    (token index of the key in the pair, with the BOS), query_start, distractor_objects, layout, pair_keys and
+    pair_values (in prompt order), slot (the target's index among them), gaps (filler tokens before each pair and
+    before the query) and query_n (= n)."""
     w = _world(world)
+    if layout not in IN_CONTEXT_LAYOUTS: raise ValueError(f'layout must be one of {IN_CONTEXT_LAYOUTS}, got {layout!r}')
     if relation not in w.relations: raise ValueError(f'unknown relation {relation!r}; the world has {list(w.relations)}')
     names, fillers, ds = _word_list(names, w, 'names', 'names.txt'), _word_list(fillers, w, 'fillers', 'fillers.txt'), _distances(distances)
     values = sorted({f.object for f in w.facts if f.relation == relation})
     if k < 0 or k + 1 > min(len(names), len(values)):
         raise ValueError(f'k={k} distractors need {k + 1} distinct keys and values; there are {len(names)} names and '
                          f'{len(values)} {relation} objects')
-    tpl = w.relations[relation].train[0]
-    tpl = tpl[0].upper() + tpl[1:]
+    tpl = _pair_template(w, relation)
     pair_len = _n_tokens(tpl.replace('{}', '')) + 3   # template words, key, value, comma
     rng, out = random.Random(seed), []
     for n in ds:
         for _ in range(n_prompts):
             keys, vals = rng.sample(names, k + 1), rng.sample(values, k + 1)
             pairs = [f'{tpl.format(a)} {v},' for a, v in zip(keys, vals)]
-            m = min(rng.randint(0, k), n // pair_len)        # distractor pairs after the target
-            after, before = pairs[1:m + 1], pairs[m + 1:]
-            cuts = sorted(rng.randint(0, n - m * pair_len) for _ in range(m))
-            gaps = [b - a for a, b in zip([0] + cuts, cuts + [n - m * pair_len])]
-            parts = before + [pairs[0]]
-            for j, g in enumerate(gaps):
-                parts += [rng.choice(fillers) for _ in range(g)] + ([after[j]] if j < m else [])
-            query = tpl.format(keys[0])
-            prompt = ' '.join(parts + [query])
-            start = 1 + sum(map(_n_tokens, before))
+            if layout == 'legacy':                           # the draws of the shipped models' generator, in its order
+                m = min(rng.randint(0, k), n // pair_len)        # distractor pairs after the target
+                cuts = sorted(rng.randint(0, n - m * pair_len) for _ in range(m))
+                after = [b - a for a, b in zip([0] + cuts, cuts + [n - m * pair_len])]
+                gaps = [0] * (k - m + 1) + after
+                order = list(range(m + 1, k + 1)) + list(range(m + 1))
+            else:
+                m, after = _after_target(rng, n, k, pair_len)
+                gaps = [_after_target(rng, n, k, pair_len)[1][0] for _ in range(k - m + 1)] + after
+                order = list(range(1, k - m + 1)) + [0] + list(range(k - m + 1, k + 1))
+            parts = []
+            for i, j in enumerate(order):
+                parts += [rng.choice(fillers) for _ in range(gaps[i])] + [pairs[j]]
+            parts += [rng.choice(fillers) for _ in range(gaps[-1])]
+            prompt = ' '.join(parts + [tpl.format(keys[0])])
+            slot = k - m
+            start = 1 + sum(gaps[:slot + 1]) + slot * pair_len
             out.append(dict(prompt=prompt, subject=keys[0], object=vals[0], relation=relation, task='in_context',
                             n=n, k=k, key_pos=start + _n_tokens(tpl.split('{}')[0]),
-                            query_start=start + pair_len + n, distractor_objects=vals[1:]))
+                            query_start=start + pair_len + n, distractor_objects=vals[1:], layout=layout,
+                            pair_keys=[keys[j] for j in order], pair_values=[vals[j] for j in order], slot=slot,
+                            gaps=gaps, query_n=n))
     return out
+
+# %% ../nbs/05a_tasks.ipynb #714b4861
+def _ic_checked(prompts, what) -> list:
+    ps = list(prompts)
+    if not ps: raise ValueError(f'{what} needs a non-empty list of in-context prompts')
+    bad = [p.get('task') for p in ps if 'gaps' not in p or 'pair_values' not in p]
+    if bad: raise ValueError(f'{what} takes prompts of `in_context_prompts` (with their layout: gaps, pair_values); got task {bad[0]!r}')
+    return ps
+
+def _ask(p, key) -> str:
+    "The prompt with its query asking `key` instead (the query is the last occurrence of the asked key)."
+    i = p['prompt'].rindex(p['subject'])
+    return p['prompt'][:i] + key + p['prompt'][i + len(p['subject']):]
+
+def in_context_controls(prompts: list,    # prompts of `in_context_prompts` (any layout)
+                        names=None,       # keys to draw the absent key from (default: the world's `names`)
+                        seed: int = 0,    # seeds the absent key and the swapped pair
+                        world=None        # a `World` or a world folder (default: the shipped world)
+                       ) -> list:
+    """Two controls per prompt, the layout unchanged and only the query's key replaced:
+    'in_context_key_swap' asks the key of another pair (uniform among the k others): subject, object, slot and key_pos
+    become that pair's, query_n its distance to the query (n stays the layout's);
+    'in_context_absent_key' asks a key that is in no pair (subject): there is no right answer, and object stays the
+    target's value, so its "accuracy" is the share that still names the target (the absent-key rate)."""
+    ps, w = _ic_checked(prompts, 'in_context_controls'), _world(world)
+    names, rng, out = _word_list(names, w, 'names', 'names.txt'), random.Random(seed), []
+    for p in ps:
+        if p['task'] != 'in_context': raise ValueError(f"in_context_controls takes the right-key prompts (task 'in_context'), got {p['task']!r}")
+        if len(p['pair_values']) < 2: raise ValueError('a key-swap control needs k >= 1 distractor pairs')
+        absent = [x for x in names if x not in p['pair_keys'] and not re.search(rf'\b{re.escape(x)}\b', p['prompt'])]
+        if not absent: raise ValueError(f'no key outside the prompt to ask: every one of the {len(names)} names is in it')
+        j = rng.choice([i for i in range(len(p['pair_values'])) if i != p['slot']])
+        pair_len = (p['query_start'] - 1 - sum(p['gaps'])) // len(p['pair_values'])
+        start = 1 + sum(p['gaps'][:j + 1]) + j * pair_len
+        vals = p['pair_values']
+        out.append(dict(p, prompt=_ask(p, p['pair_keys'][j]), subject=p['pair_keys'][j], object=vals[j],
+                        task='in_context_key_swap', slot=j, key_pos=start + p['key_pos'] - (p['query_start'] - pair_len - p['query_n']),
+                        distractor_objects=[v for i, v in enumerate(vals) if i != j], query_n=p['query_start'] - start - pair_len))
+        a = rng.choice(absent)
+        out.append(dict(p, prompt=_ask(p, a), subject=a, task='in_context_absent_key', key_pos=None, query_n=None))
+    return out
+
+def _rules(k) -> dict:
+    "The position-only rules of `layout_baseline`: name -> function (gaps, number of pairs) -> a pair index or None."
+    def run_after(g, P, last):                                     # pairs followed by filler, first or last
+        idx = [i for i in range(P) if g[i + 1] > 0]
+        return (idx[-1] if last else idx[0]) if idx and (last or g[0] == 0) else None
+    def pair_after(g, P, last):                                    # pairs that follow filler, first or last
+        idx = [i for i in range(P) if g[i] > 0]
+        return (idx[-1] if last else idx[0]) if idx else None
+    def longest(g, P):
+        best = max(g[1:P + 1])
+        return g[1:P + 1].index(best) if best > 0 else None
+    r = {f'slot {j} from the start': (lambda j: lambda g, P: j if j < P else None)(j) for j in range(k + 1)}
+    r |= {f'slot {j} from the end': (lambda j: lambda g, P: P - 1 - j if j < P else None)(j) for j in range(k + 1)}
+    r |= {'just before the first filler': lambda g, P: run_after(g, P, False),
+          'just before the last filler run': lambda g, P: run_after(g, P, True),
+          'before the longest filler run': longest,
+          'just after the first filler run': lambda g, P: pair_after(g, P, False),
+          'just after the last filler run': lambda g, P: pair_after(g, P, True)}
+    return r
+
+def layout_baseline(prompts: list,          # prompts of `in_context_prompts` or `in_context_controls` (one set)
+                    per_rule: bool = False  # also return every rule's accuracy
+                   ):
+    """The best accuracy a position-only rule gets on the set: max over rules R of mean(value of pair R(layout) == object).
+    A rule sees the layout (the pairs in prompt order and the filler runs around them) but no key, and names one pair:
+    the pair in slot j counted from the start, or from the end, for j = 0..k (slot 0 from the end is the last value
+    before the query); the pair just before the first filler token (none if the prompt starts with filler); the pair
+    just before the last filler run; the pair followed by the longest filler run (first if tied); the pair just after
+    the first, or the last, filler run. A rule with no pair to name counts as wrong."""
+    ps = _ic_checked(prompts, 'layout_baseline')
+    rules = _rules(max(len(p['pair_values']) for p in ps) - 1)
+    acc = {}
+    for name, rule in rules.items():
+        hits = 0
+        for p in ps:
+            i = rule(p['gaps'], len(p['pair_values']))
+            hits += i is not None and p['pair_values'][i] == p['object']
+        acc[name] = hits / len(ps)
+    best = max(acc.values())
+    return (best, acc) if per_rule else best
 
 # %% ../nbs/05a_tasks.ipynb #b772e3c2
 def two_hop_chains(world=None  # a `World` or a world folder (default: the shipped world)
@@ -303,6 +419,52 @@ def evaluate_tasks(model,                  # a causal LM (toy Mamba / GPT-2, or 
                .reset_index())
     return (table, df) if per_prompt else table
 
+# %% ../nbs/05a_tasks.ipynb #8e5dbcd6
+def wilson_interval(hits: float,  # successes (or a rate times `n`)
+                    n: int,       # trials
+                    z: float = 1.959964  # normal quantile (1.96: a 95% interval)
+                   ) -> tuple:
+    "Wilson score interval (low, high) of a binomial proportion hits / n."
+    if n <= 0: raise ValueError(f'n must be a positive number of trials, got {n}')
+    p, z2 = hits / n, z * z
+    centre, half = (p + z2 / (2 * n)) / (1 + z2 / n), z / (1 + z2 / n) * (p * (1 - p) / n + z2 / (4 * n * n)) ** 0.5
+    return max(0., centre - half), min(1., centre + half)
+
+def recall_verdict(right: float, base: float, absent: float,  # right-key accuracy, layout baseline, absent-key rate
+                   n: int, n_absent: int = None               # prompts behind them (n_absent: default n)
+                  ) -> str:
+    """'yes' when the lower end of the right-key accuracy's 95% Wilson interval lies above the upper ends of both the
+    layout baseline's and the absent-key rate's; 'untestable' when even a perfect score would not (the layout names the
+    answer too often); else 'no'."""
+    n_absent = n if n_absent is None else n_absent
+    bar = max(wilson_interval(base * n, n)[1], wilson_interval(absent * n_absent, n_absent)[1])
+    if wilson_interval(n, n)[0] <= wilson_interval(base * n, n)[1]: return 'untestable'
+    return 'yes' if wilson_interval(right * n, n)[0] > bar else 'no'
+
+def associative_recall(model, tokenizer,   # a causal LM and its tokenizer
+                       prompts: list,      # prompts of `in_context_prompts`
+                       seed: int = 0,      # seeds the controls (`in_context_controls`)
+                       **kw                # passed on to `evaluate_tasks`
+                      ):
+    """Does the model look values up by their key? Per distance n: right-key accuracy and its 95% Wilson interval,
+    key-swap accuracy, absent-key rate (share still naming the target's value; `any_value`: naming any pair's value),
+    the layout baseline of the right-key prompts, and `recall_verdict`."""
+    import pandas as pd
+    ps = _ic_checked(prompts, 'associative_recall')
+    ctl = in_context_controls(ps, seed=seed)
+    _, rows = evaluate_tasks(model, tokenizer, ps + ctl, per_prompt=True, **kw)
+    out = []
+    for n in sorted({p['n'] for p in ps}):
+        sel = lambda task: rows[(rows.task == task) & (rows.n == n)]
+        r, s, a = sel('in_context'), sel('in_context_key_swap'), sel('in_context_absent_key')
+        here = [p for p in ps if p['n'] == n]
+        acc, base, ab = r.correct.mean(), layout_baseline(here), a.correct.mean()
+        lo, hi = wilson_interval(r.correct.sum(), r.correct.count())
+        out.append(dict(n=n, prompts=len(here), right_key=acc, ci_low=lo, ci_high=hi, key_swap=s.correct.mean(),
+                        absent_key=ab, any_value=ab + a.distractor.mean(), layout_baseline=base,
+                        verdict=recall_verdict(acc, base, ab, r.correct.count(), a.correct.count())))
+    return pd.DataFrame(out)
+
 # %% ../nbs/05a_tasks.ipynb #732b64d0
 TRAIN_DISTANCES = (0, 4, 16, 64)               # distances the mixture trains on
 EVAL_DISTANCES = (0, 4, 16, 64, 128, 256, 512)  # distances it is evaluated at (length generalisation beyond 64)
@@ -312,6 +474,7 @@ def task_mixture(train_distances=TRAIN_DISTANCES,  # long-range and in-context d
                  n_facts: int = 80,                # long-range prompts per distance (each variant)
                  n_in_context: int = 80,           # in-context prompts per distance
                  k: int = 2,                       # in-context distractor pairs
+                 in_context_layout: str = 'shuffled',  # in-context layout ('legacy': the shipped models' data)
                  heldout_frac: float = 0.25,       # share of two-hop first subjects held out
                  seed: int = 0,                    # one seed for everything (evaluation prompts use seed + 1)
                  epoch: int = None,                # draw this epoch's training prompts (seed + 1000 × (epoch + 1))
@@ -319,14 +482,14 @@ def task_mixture(train_distances=TRAIN_DISTANCES,  # long-range and in-context d
                 ) -> tuple:
     """(training prompts, evaluation prompts) of the long-range (plain and distractor; distractors from n = 4),
     in-context and two-hop tasks. Training has the two-hop *train* split only (the split follows `seed`, whatever the
-    epoch); evaluation has both splits, and fresh fillers, facts, names and values at every distance."""
+    epoch); evaluation has both splits, and fresh fillers, facts, names and values at every distance. In-context prompts
+    take `in_context_layout`; with 'legacy' the draw is, seed for seed, the one the shipped models were trained on."""
     w = _world(world)
     dd = lambda ds: [n for n in ds if n >= 4]    # a distractor needs room in the filler
     def draw(ds, s, two_hop_split):
         return (long_range_prompts(ds, n_facts=n_facts, seed=s, world=w)
                 + long_range_prompts(dd(ds), n_facts=n_facts, distractor=True, seed=s, world=w)
-                + in_context_prompts(ds, n_in_context, k, seed=s, world=w)
+                + in_context_prompts(ds, n_in_context, k, seed=s, world=w, layout=in_context_layout)
                 + two_hop_prompts(two_hop_split, heldout_frac, seed, w))
     s = seed if epoch is None else seed + 1000 * (epoch + 1)
     return draw(train_distances, s, 'train'), draw(eval_distances, seed + 1, 'all')
-
