@@ -1,14 +1,15 @@
 #!/usr/bin/env python
 """Benchmark of toy-model training steps: the Mamba's sequential scan (the reference, which trained the shipped models)
-against the inline scan (the training default) and the chunked scan, and the GPT-2 for scale (not a test).
+against the inline scan and the fused scan (module `scan`), optionally the chunked scan, and the GPT-2 for scale (not a test).
 
 What it times: `--steps` training steps on real batches of epoch 0 of the shipped recipe (seed 0, the task mixture
 drawn for epoch 0: 64 prompts for the Mamba, 128 for the GPT-2, grouped by length as `train_toy_model` groups them,
 each cut to its longest prompt), chosen at evenly spaced quantiles of the batches' lengths, so that short and long
 batches are both represented (the lengths run from 7 to ~100 tokens and the Mamba's cost per token grows with them). A step is forward, loss, backward, gradient clipping and the AdamW
-update, exactly the loop body of `train_toy_model`. The two Mamba scans train two copies of the same initial model,
-step by step in turn (A B A B ...), so both see the same batches under the same load; for each chunk length in
-`--chunks` one more copy joins the rotation. Both wall-clock and process CPU time are recorded; with one thread, on
+update, exactly the loop body of `train_toy_model`. The Mamba scans train copies of the same initial model,
+step by step in turn (A B C A B C ...), so all see the same batches under the same load; for each chunk length in
+`--chunks` one more copy joins the rotation. Before that, the scan alone (forward and backward of one layer's scan at
+batch 64, 90 positions, d_inner 256, d_state 16, random inputs) is timed `--scan-reps` times per scan, in turn. Both wall-clock and process CPU time are recorded; with one thread, on
 a shared machine, the CPU time is the steadier measure, and the ratios and projections use it.
 
 Projection: every batch of epoch 0 is given the CPU seconds per token (batch size x padded length) of the timed batch
@@ -17,9 +18,9 @@ projected training time. The pair trains at
 once (one process and one thread each), so its time is the longer of the two; a 3-seed sweep of both architectures
 on 2 cores is three such pairs one after the other.
 
-    python bench/bench_train.py --threads 1 --steps 4 --chunks 2 8 --json bench/train_bench.json
+    python bench/bench_train.py --threads 1 --steps 4 --json bench/train_bench.json
 
-With --json the result is written to (merged into) that file, which the world chapter (05) reads. `--device cuda`
+With --json the result is written to (merged into) that file, which the scan chapter (05c) reads. `--device cuda`
 times the same steps on a GPU (wall clock, synchronised) and keeps them under the file's 'devices' key; it has not
 been run yet (the project's GPU runs could not reach this script when it was written).
 """
@@ -28,13 +29,15 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-TARGET_PAIR_MIN, TARGET_SWEEP_MIN = 15, 60   # the issue's targets: the seed-0 pair, and 3 seeds of both architectures
+FLOOR = 'no scan (floor)'   # a trivial operation in the scan's place: the cost of the rest of the step
+TARGET_PAIR_MIN, TARGET_SWEEP_MIN = 15, 60   # the targets: the seed-0 pair, and 3 seeds of both architectures
 
 
 def recipe_batches(kind, seed=0):
     "(tokenizer, ids, last, obj, batches) of epoch 0 of the shipped recipe, built as `train_toy_model` builds them."
-    from mamba_mediation.world import (WORLD, TOY_BATCH, task_mixture, task_words, build_tokenizer, prompts, _encode,
-                                       _batches, _n_tokens)
+    from mamba_mediation.world import WORLD, build_tokenizer, prompts, _n_tokens
+    from mamba_mediation.tasks import task_mixture, task_words, _encode
+    from mamba_mediation.train import TOY_BATCH, _batches
     tasks, eval_tasks = task_mixture(seed=seed, epoch=0)[0], task_mixture(seed=seed)[1]
     longest = max(1 + _n_tokens(p['prompt']) for p in tasks + eval_tasks)
     words = sorted(set(task_words(tasks + eval_tasks)) | set(WORLD.fillers) | set(WORLD.names))
@@ -45,25 +48,39 @@ def recipe_batches(kind, seed=0):
 
 
 def trainer(kind, tok, n_positions, seed=0, lr=3e-3, device='cpu'):
-    from mamba_mediation.world import _make_model
+    from mamba_mediation.train import _make_model
     model = _make_model(kind, tok, seed, n_positions=n_positions).to(device); model.train()
     return model, torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.0)
 
 
-def step(model, opt, ids, last, obj, b, **scan):
+def step(model, opt, ids, last, obj, b, scan=None):
     "One training step of `train_toy_model` (the warm-up learning rate aside); returns (wall s, CPU s; on a GPU: wall s twice)."
-    from mamba_mediation.world import _answer_logits
+    from mamba_mediation.tasks import _answer_logits
     cuda = ids.is_cuda
     if cuda: torch.cuda.synchronize()
     t, c = time.perf_counter(), time.process_time()
     b = torch.tensor(b); L = int(last[b].max()) + 1
-    logits = _answer_logits(model, ids[b, :L], last[b], **scan)
+    logits = _answer_logits(model, ids[b, :L], last[b], scan)
     loss = F.cross_entropy(logits, obj[b])
     opt.zero_grad(); loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
     if cuda: torch.cuda.synchronize(); return time.perf_counter() - t, time.perf_counter() - t
     return time.perf_counter() - t, time.process_time() - c
+
+
+def time_scans(variants, reps, b=64, T=90, D=256, N=16):
+    "CPU seconds of one layer's scan, forward and forward+backward, at the shape of a long training batch; scans in turn."
+    g = torch.Generator().manual_seed(0)
+    dt = F.softplus(torch.randn(b, T, D, generator=g) - 1); A = -torch.exp(torch.randn(D, N, generator=g))
+    xs = [dt, A, dt * torch.randn(b, T, D, generator=g), torch.randn(b, T, N, generator=g), torch.randn(b, T, N, generator=g)]
+    out = {v: dict(fwd_s=[], fwd_bwd_s=[]) for v in variants}
+    for _ in range(reps):
+        for v, scan in variants.items():
+            ins = [x.clone().requires_grad_() for x in xs]
+            c = time.process_time(); y = scan(*ins); c1 = time.process_time(); y.sum().backward(); c2 = time.process_time()
+            out[v]['fwd_s'].append(c1 - c); out[v]['fwd_bwd_s'].append(c2 - c)
+    return {v: dict(fwd_s=min(r['fwd_s']), fwd_bwd_s=min(r['fwd_bwd_s']), shape=[b, T, D, N]) for v, r in out.items()}
 
 
 def tokens(batches, last):
@@ -88,7 +105,8 @@ def project(batches, last, timed, cpu_s):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--steps', type=int, default=4, help='training steps timed per variant (the first of epoch 0)')
-    ap.add_argument('--chunks', type=int, nargs='+', default=[2, 8], help='chunk lengths of the chunked scan to time')
+    ap.add_argument('--chunks', type=int, nargs='*', default=[], help='chunk lengths of the chunked scan to time (default: none)')
+    ap.add_argument('--scan-reps', type=int, default=3, help='repetitions of the scan-alone timing, per scan')
     ap.add_argument('--threads', type=int, default=1, help='torch.set_num_threads (the shipped runs: 1 per model)')
     ap.add_argument('--skip-gpt2', action='store_true')
     ap.add_argument('--device', default='cpu', help="'cpu' (the results the chapter reads) or 'cuda' (kept under 'devices')")
@@ -96,15 +114,18 @@ def main(argv=None):
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     warnings.simplefilter('ignore')
-    from mamba_mediation.world import MODELS_DIR
+    from mamba_mediation.load import MODELS_DIR
+    from mamba_mediation.scan import _scan_fn
     load_before = os.getloadavg()
     shipped = {k: json.loads((MODELS_DIR / f'toy-{k}' / 'training.json').read_text()) for k in ('mamba', 'gpt2')}
-    variants = {'sequential': dict(scan='sequential'), 'inline': dict(scan='inline')} | {f'chunked-{c}': dict(scan='chunked', chunk=c) for c in a.chunks}
+    variants = {v: _scan_fn(v) for v in ('sequential', 'inline', 'fused')} | {f'chunked-{c}': _scan_fn('chunked', c) for c in a.chunks}
+    variants[FLOOR] = lambda dt, A, u, B, C: u * (B * C).sum(-1, keepdim=True)
+    scan_alone = time_scans(variants, a.scan_reps)
     tok, ids, last, obj, batches, npos = recipe_batches('mamba')
     ids, obj = ids.to(a.device), obj.to(a.device)
     models = {v: trainer('mamba', tok, npos, device=a.device) for v in variants}
     if a.device != 'cpu':   # warm-up (kernels, allocator) on the first batch, then fresh copies
-        for v, scan in variants.items(): step(*models[v], ids, last, obj, batches[0], **scan)
+        for v, scan in variants.items(): step(*models[v], ids, last, obj, batches[0], scan)
         models = {v: trainer('mamba', tok, npos, device=a.device) for v in variants}
     times = {v: [] for v in variants}
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {os.cpu_count()} cores, "
@@ -112,13 +133,13 @@ def main(argv=None):
     sample = spread(batches, last, a.steps)
     for i, b in enumerate(sample):
         for v, scan in variants.items():          # A B A B: every variant takes the same batch in turn
-            times[v].append(step(*models[v], ids, last, obj, b, **scan))
+            times[v].append(step(*models[v], ids, last, obj, b, scan))
         print(f"  step {i}: {len(b)} prompts x {length(b, last)} tokens: "
               + ', '.join(f"{v} {times[v][-1][1]:.2f}s" for v in variants), flush=True)
     # the copies saw the same batches from the same start: their weights still agree (a check that both trained the same model)
     ref = dict(models['sequential'][0].named_parameters())
     drift = {v: max(((p - ref[n]).abs().max() / ref[n].abs().max().clamp_min(1e-30)).item()
-                    for n, p in models[v][0].named_parameters()) for v in variants if v != 'sequential'}
+                    for n, p in models[v][0].named_parameters()) for v in variants if v not in ('sequential', FLOOR)}
     timed = tokens(sample, last); epoch_tokens = {'mamba': tokens(batches, last)}
     per_step = {v: dict(wall_s=sum(t for t, _ in ts) / len(ts), cpu_s=sum(c for _, c in ts) / len(ts)) for v, ts in times.items()}
     epoch_s = {v: project(batches, last, sample, [c for _, c in ts]) for v, ts in times.items()}
@@ -148,12 +169,16 @@ def main(argv=None):
         pair = max(mam, gp) if gp is not None else mam
         proj[v] = dict(mamba_min=mam, gpt2_min=gp, pair_min=pair, sweep_3_seeds_min=3 * pair,
                        pair_target_met=pair <= TARGET_PAIR_MIN, sweep_target_met=3 * pair <= TARGET_SWEEP_MIN)
-    best = min((v for v in variants if v.startswith('chunked')), key=lambda v: epoch_s[v])
-    speedup = {v: epoch_s['sequential'] / epoch_s[v] for v in variants if v != 'sequential'}   # over a whole epoch
+    best = min((v for v in variants if v.startswith('chunked')), key=lambda v: epoch_s[v], default=None)
+    scans = [v for v in variants if v != FLOOR]
+    speedup = {v: epoch_s['sequential'] / epoch_s[v] for v in scans if v != 'sequential'}   # over a whole epoch
+    speedup_vs_inline = {v: epoch_s['inline'] / epoch_s[v] for v in scans if v != 'inline'}
+    scan_speedup = {v: {k: scan_alone['sequential'][k] / scan_alone[v][k] for k in ('fwd_s', 'fwd_bwd_s')} for v in variants}
+    scan_speedup_vs_inline = {v: {k: scan_alone['inline'][k] / scan_alone[v][k] for k in ('fwd_s', 'fwd_bwd_s')} for v in variants}
     print()
     print("| scan | s CPU / step | s wall / step | speed-up vs sequential (epoch) | projected Mamba min | projected pair min |")
     print("|---|---|---|---|---|---|")
-    for v in variants:
+    for v in scans:
         print(f"| {v} | {per_step[v]['cpu_s']:.2f} | {per_step[v]['wall_s']:.2f} | "
               f"{1.0 if v == 'sequential' else speedup[v]:.2f}x | {proj[v]['mamba_min']:.0f} | {proj[v]['pair_min']:.0f} |")
     # the same from the shipped runs' recorded wall times (sequential scan, one thread each, the pair at once): the load of
@@ -165,7 +190,7 @@ def main(argv=None):
         pair = max(mam, rec['gpt2'])
         from_recorded[v] = dict(mamba_min=mam, gpt2_min=rec['gpt2'], pair_min=pair, sweep_3_seeds_min=3 * pair,
                                 pair_target_met=pair <= TARGET_PAIR_MIN, sweep_target_met=3 * pair <= TARGET_SWEEP_MIN)
-    fastest = min(variants, key=lambda v: epoch_s[v])
+    fastest = min(scans, key=lambda v: epoch_s[v])
     fp, fr, verdict = proj[fastest], from_recorded[fastest], []
     for what, key, target in (('the seed-0 pair', 'pair_min', TARGET_PAIR_MIN), ('a 3-seed sweep of both', 'sweep_3_seeds_min', TARGET_SWEEP_MIN)):
         got = fr[key]
@@ -173,23 +198,21 @@ def main(argv=None):
                        f"ratio ({fp[key]:.0f} min projected under this run's load), against a target of {target} min: "
                        + ('met' if got <= target else f"missed by {got - target:.0f} min ({got / target:.1f}x)"))
     where = 'this CPU' if a.device == 'cpu' else a.device
-    why = (f"On {where} the inline scan runs a Mamba training step {speedup['inline']:.2f}x as fast as the sequential one: the same "
-           "operations on the same numbers, but each step's decay and input are computed inside the loop, so every operation "
-           "works on a [batch, d_inner, d_state] slice that stays in cache instead of streaming [batch, T, d_inner, d_state] "
-           "tensors through memory. ")
-    if speedup[best] < 1:
-        why += (f"The chunked scan is slower (best: {best}, {speedup[best]:.2f}x): with one thread the scan is bound by memory "
-                "traffic, not by the number of Python steps, and a parallel scan adds traffic (log2(chunk) passes over the whole "
-                "tensor, plus the carry). It is meant for an accelerator, where the loop's cost is one kernel launch per step.")
-    else:
-        why += f"The best chunked scan ({best}) runs a step {speedup[best]:.2f}x as fast as the sequential one."
-    if fr['gpt2_min'] > TARGET_PAIR_MIN:
-        why += (f" The GPT-2 alone took {fr['gpt2_min']:.0f} min in the recorded run, over the pair's target: no scan of the "
-                "Mamba's can meet it.")
-    if not fr['pair_target_met']:
-        why += (" Even the fastest scan misses the time targets: the Mamba's scan is most of its step, and what remains is elementwise work bound by memory traffic, which "
-                "no reordering of the same operations removes on this CPU; a fused kernel (one pass per step instead of "
-                "several) or an accelerator would.")
+    fl = epoch_s[FLOOR] / epoch_s[fastest]
+    why = (f"On {where}, one layer's scan alone (forward and backward, batch 64, 90 positions, random inputs) takes "
+           + ', '.join(f"{scan_alone[v]['fwd_bwd_s']:.2f} s ({v})" for v in scans)
+           + f". Inside a whole Mamba training step the fused scan runs the step {speedup['fused']:.2f}x as fast as the sequential "
+           f"scan and {speedup_vs_inline['fused']:.2f}x as fast as the inline one. With the scan replaced by a trivial "
+           f"operation (the floor: projections, convolution, gates, loss, optimiser) a step costs {fl:.0%} of the fastest scan's, "
+           f"so the scan is {1 - fl:.0%} of the step; even a free scan would make the step only {1 / fl:.1f}x as fast.")
+    if best is not None and speedup[best] < 1:
+        why += (f" The chunked scan is slower (best: {best}, {speedup[best]:.2f}x): a parallel scan adds memory traffic "
+                "(log2(chunk) passes over the whole tensor, plus the carry); it is meant for an accelerator.")
+    if not fr['pair_target_met'] or not fr['sweep_target_met']:
+        why += (f" The pair trains at once, so its time is the longer of the two models': the GPT-2 took {rec['gpt2']:.0f} min in "
+                f"the recorded run, which no scan of the Mamba's changes, and the Mamba takes {fr['mamba_min']:.0f} min with the "
+                f"{fastest} scan ({from_recorded[FLOOR]['mamba_min']:.0f} min with no scan at all). What remains is the floor of "
+                "the matrix products and elementwise work of both models on one thread each.")
     print(); print('\n'.join(verdict)); print(why)
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}")
     if a.json:
@@ -199,7 +222,8 @@ def main(argv=None):
                     cores=os.cpu_count(), machine=platform.processor() or platform.machine(),
                     load_average_before=[round(x, 2) for x in load_before], load_average_after=[round(x, 2) for x in load_after],
                     command='python bench/bench_train.py ' + ' '.join(argv if argv is not None else __import__('sys').argv[1:]),
-                    mamba=row, gpt2=gpt, speedup_cpu=speedup, best_chunked=best, projection=proj, from_recorded=from_recorded,
+                    scan_reps=a.scan_reps, scan_alone_cpu_s=scan_alone, scan_alone_speedup=scan_speedup, scan_alone_speedup_vs_inline=scan_speedup_vs_inline,
+                    mamba=row, gpt2=gpt, speedup_cpu=speedup, speedup_vs_inline_cpu=speedup_vs_inline, best_chunked=best, floor=FLOOR, projection=proj, from_recorded=from_recorded,
                     recorded_min=rec,
                     shipped_epochs={k: r['epochs'] for k, r in shipped.items()}, epoch_tokens=epoch_tokens,
                     targets_min=dict(pair=TARGET_PAIR_MIN, sweep_3_seeds=TARGET_SWEEP_MIN), verdict=verdict, why=why)

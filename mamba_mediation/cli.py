@@ -15,7 +15,7 @@ from pathlib import Path
 # build and run the parser without torch, transformers or numpy (each command imports what it needs).
 
 
-_SCANS = ('inline', 'sequential', 'chunked')  # train.SCANS, named here so that parsing imports no torch
+_SCANS = ('fused', 'inline', 'sequential', 'chunked')  # train.SCANS, named here so that parsing imports no torch
 
 
 class _Parser(argparse.ArgumentParser):
@@ -125,8 +125,8 @@ def _parser() -> argparse.ArgumentParser:
                         'not depend on it)')
     r.add_argument('--world', default=None,
                    help='a world folder (relations.json, facts.tsv, ...) instead of the shipped world')
-    r.add_argument('--scan', default='inline', choices=_SCANS,
-                   help="the toy Mamba's training scan (train.SCANS): 'inline' (default, the fastest on a CPU), "
+    r.add_argument('--scan', default='fused', choices=_SCANS,
+                   help="the toy Mamba's training scan (train.SCANS): 'fused' (default, the fastest on a CPU), 'inline', "
                         "'sequential' (the one the shipped models were trained with: reproduces them bit for bit), "
                         "'chunked' (parallel within chunks)")
     _add_run_commands(sub)

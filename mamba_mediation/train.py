@@ -13,9 +13,10 @@ from .load import MODELS_DIR, LADDER, SHIPPED_LADDER, ladder_dir, seeds_dir, see
 from .world import WORLD, _world, _n_tokens, prompts, build_tokenizer
 from .tasks import (TRAIN_DISTANCES, task_words, task_mixture, evaluate_facts, evaluate_tasks, _encode,
                                    _answer_logits, _discretise, _scan_reference)
+from .scan import SCANS, _scan_inline, _scan_chunked, _check_scan, _chunked, _scan_fn
 
 # %% auto #0
-__all__ = ['SCANS', 'TOY_RECIPE', 'TOY_BATCH', 'TOY_EPOCHS', 'train_toy_model', 'train_toy_models', 'train_ladder']
+__all__ = ['TOY_RECIPE', 'TOY_BATCH', 'TOY_EPOCHS', 'train_toy_model', 'train_toy_models', 'train_ladder']
 
 # %% ../nbs/05b_train.ipynb #8816367e
 def _make_model(kind: str, tokenizer, seed: int = 0, d_model: int = 128, n_layer: int = 8, n_positions: int = 64,
@@ -32,50 +33,6 @@ def _make_model(kind: str, tokenizer, seed: int = 0, d_model: int = 128, n_layer
                                           n_inner=n_inner or 2 * d_model, n_positions=n_positions, tie_word_embeddings=True,
                                           resid_pdrop=0., embd_pdrop=0., attn_pdrop=0., **ids))
     raise ValueError(f"kind must be 'mamba' or 'gpt2', got {kind!r}")
-
-# %% ../nbs/05b_train.ipynb #cad1d9fb
-SCANS = ('sequential', 'inline', 'chunked')   # the selective scans training can run (`train_toy_model(scan=...)`)
-
-def _scan_inline(dt, A, u, B, C):
-    """The sequential scan with each step's decay exp(dt_t A) and input u_t B_t computed inside the loop, from dt, u [b,T,D],
-    A [D,N], B, C [b,T,N]: nothing of size [b,T,D,N] is made, every step works on [b,D,N] slices that stay in cache.
-    The same operations on the same numbers as `_scan_reference`: the same values, bit for bit."""
-    s, ys = u.new_zeros(u.shape[0], u.shape[2], A.shape[1]), []
-    for dt_t, u_t, b_t, c_t in zip(dt.unbind(1), u.unbind(1), B.unbind(1), C.unbind(1)):
-        s = torch.exp(dt_t.unsqueeze(-1) * A) * s + u_t.unsqueeze(-1) * b_t.unsqueeze(1)  # exp(Δ A) s + Δ B x [b,D,N]
-        ys.append((s * c_t.unsqueeze(1)).sum(-1))
-    return torch.stack(ys, 1)
-
-def _scan_chunked(dA, dBx, C, chunk: int = 8):
-    """The same scan, parallel within chunks of `chunk` positions (a Hillis-Steele doubling scan: log2(chunk) steps over
-    whole chunks), the state carried from chunk to chunk. Only products of decays (each in (0, 1]) are formed: nothing overflows."""
-    b, T, D, N = dA.shape
-    nc = -(-T // chunk); pad = nc * chunk - T
-    a = F.pad(dA, (0, 0, 0, 0, 0, pad), value=1.).view(b, nc, chunk, D, N)   # padding: decay 1, input 0 (after the end: unused)
-    x = F.pad(dBx, (0, 0, 0, 0, 0, pad)).view(b, nc, chunk, D, N)
-    off = 1
-    while off < chunk:   # after this: x = the state from a zero state at the chunk's start, a = the decay since the chunk's start
-        x = torch.cat([x[:, :, :off], torch.addcmul(x[:, :, off:], a[:, :, off:], x[:, :, :-off])], 2)
-        a = torch.cat([a[:, :, :off], a[:, :, off:] * a[:, :, :-off]], 2)
-        off *= 2
-    s, states = x.new_zeros(b, 1, D, N), []
-    for x_c, a_c in zip(x.unbind(1), a.unbind(1)):                                     # carry the state across chunks
-        s_c = torch.addcmul(x_c, a_c, s); states.append(s_c); s = s_c[:, -1:]
-    return (torch.cat(states, 1)[:, :T] * C.unsqueeze(2)).sum(-1)
-
-def _check_scan(scan, chunk):
-    if scan not in SCANS: raise ValueError(f'scan must be one of {SCANS}, got {scan!r}')
-    if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1: raise ValueError(f'chunk must be a positive integer, got {chunk!r}')
-
-def _chunked(dt, A, u, B, C, chunk: int = 8):
-    "The chunked scan in the form `_mamba_hidden` calls: (dt, A, u, B, C) -> y."
-    return _scan_chunked(*_discretise(dt, A, u, B), C, chunk)
-
-def _scan_fn(scan: str = 'sequential',  # a name of `SCANS`
-             chunk: int = 8):           # positions per chunk of the chunked scan
-    "The scan function that `_mamba_hidden` and `_answer_logits` take, for a name of `SCANS`."
-    _check_scan(scan, chunk)
-    return {'sequential': _scan_reference, 'inline': _scan_inline}.get(scan) or partial(_chunked, chunk=chunk)
 
 # %% ../nbs/05b_train.ipynb #b2b47c7e
 def _batches(lengths, batch_size, g):
@@ -135,8 +92,8 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
                                                 # or a function epoch -> prompts, for a fresh draw every epoch
                     eval_tasks: list = None,    # prompts scored per task and distance at the end (into the metrics)
                     world=None,                 # a `World` or a world folder (default: the shipped world)
-                    scan: str = 'inline',       # the Mamba's training scan: 'inline' (the fastest on a CPU), 'sequential'
-                                                # (trained the shipped models) or 'chunked' (parallel within chunks)
+                    scan: str = 'fused',        # the Mamba's training scan (`scan.SCANS`): 'fused' (the fastest on a CPU),
+                                                # 'sequential' (trained the shipped models), 'inline' or 'chunked'
                     chunk: int = 8              # positions per chunk of the chunked scan
                    ):
     """Train one toy model on every fact × training template, plus `tasks` (object-token loss). Returns (model,
