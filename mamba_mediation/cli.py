@@ -123,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument('--jobs', type=int, default=2,
                    help='models trained at once, each in its own process on one thread (default 2; the result does '
                         'not depend on it)')
+    r.add_argument('--in-context-layout', default='shuffled', choices=('shuffled', 'legacy'),
+                   help="the in-context prompts' layout (tasks.in_context_prompts): 'shuffled' (default), or 'legacy', "
+                        "the one the shipped models were trained on (with --scan sequential: reproduces them bit for bit)")
     r.add_argument('--world', default=None,
                    help='a world folder (relations.json, facts.tsv, ...) instead of the shipped world')
     r.add_argument('--scan', default='fused', choices=_SCANS,
@@ -276,7 +279,7 @@ def _run(args) -> int:
                 (out / '.write-test').touch(); (out / '.write-test').unlink()
             except OSError as e: raise ValueError(f"cannot write the models into {out} ({e.strerror})") from None
         w = {'world': world.load_world(args.world)} if args.world else {}  # a bad world folder: an error now
-        common = dict(out_dir=args.out, seed=args.seed, progress=True, mixture=not args.facts_only, jobs=args.jobs,
+        common = dict(out_dir=args.out, seed=args.seed, progress=True, mixture=False if args.facts_only else (True if args.in_context_layout == 'shuffled' else dict(in_context_layout=args.in_context_layout)), jobs=args.jobs,
                       threads=1, scan=args.scan, **w, **({'seeds': args.seeds} if args.seeds is not None else {}))
         if args.ladder is None: metrics = train.train_toy_models(**common)
         else:

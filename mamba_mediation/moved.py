@@ -29,7 +29,7 @@ MOVED = {  # old module -> {name: the module it lives in now ('module.new_name' 
         'trace_widget': 'widgets',
     },
     'world': {
-        'SCANS': 'train', 'TOY_BATCH': 'train', 'TOY_EPOCHS': 'train', 'train_toy_model': 'train',
+        'SCANS': 'scan', 'TOY_BATCH': 'train', 'TOY_EPOCHS': 'train', 'train_toy_model': 'train',
         'train_toy_models': 'train', 'train_ladder': 'train',
         'MODELS_DIR': 'load', 'LADDER': 'load', 'SHIPPED_LADDER': 'load', 'ladder_dir': 'load',
         'TRAIN_DISTANCES': 'tasks', 'EVAL_DISTANCES': 'tasks', 'evaluate_facts': 'tasks', 'accuracy_by_relation':
