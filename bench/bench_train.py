@@ -20,6 +20,10 @@ on 2 cores is three such pairs one after the other.
 
     python bench/bench_train.py --threads 1 --steps 4 --json bench/train_bench.json
 
+The batches of an epoch can also be length-sorted (`train_toy_model(batching='sorted')`): the bench counts the padded
+tokens of both batchings and projects the sorted epoch from the same timed steps (seconds per token of the nearest
+timed length), printed and kept under 'batching'.
+
 With --json the result is written to (merged into) that file, which the scan chapter (05c) reads. `--device cuda`
 times the same steps on a GPU (wall clock, synchronised) and keeps them under the file's 'devices' key; it has not
 been run yet (the project's GPU runs could not reach this script when it was written).
@@ -33,7 +37,7 @@ FLOOR = 'no scan (floor)'   # a trivial operation in the scan's place: the cost 
 TARGET_PAIR_MIN, TARGET_SWEEP_MIN = 15, 60   # the targets: the seed-0 pair, and 3 seeds of both architectures
 
 
-def recipe_batches(kind, seed=0):
+def recipe_batches(kind, seed=0, batching='grouped'):
     "(tokenizer, ids, last, obj, batches) of epoch 0 of the shipped recipe, built as `train_toy_model` builds them."
     from mamba_mediation.world import WORLD, build_tokenizer, prompts, _n_tokens
     from mamba_mediation.tasks import task_mixture, task_words, _encode
@@ -44,7 +48,7 @@ def recipe_batches(kind, seed=0):
     tok = build_tokenizer(extra_words=words, model_max_length=max(64, longest))
     ids, last, obj = _encode(tok, prompts('train') + tasks)
     g = torch.Generator().manual_seed(seed)
-    return tok, ids, last, obj, _batches((last + 1).tolist(), TOY_BATCH[kind], g), max(64, longest)
+    return tok, ids, last, obj, _batches((last + 1).tolist(), TOY_BATCH[kind], g, batching), max(64, longest)
 
 
 def trainer(kind, tok, n_positions, seed=0, lr=3e-3, device='cpu'):
@@ -141,6 +145,10 @@ def main(argv=None):
     drift = {v: max(((p - ref[n]).abs().max() / ref[n].abs().max().clamp_min(1e-30)).item()
                     for n, p in models[v][0].named_parameters()) for v in variants if v not in ('sequential', FLOOR)}
     timed = tokens(sample, last); epoch_tokens = {'mamba': tokens(batches, last)}
+    # length-sorted batching ('sorted'): the same prompts in other batches, each projected at the timed seconds per token
+    sorted_b = {'mamba': recipe_batches('mamba', batching='sorted')[4]}
+    epoch_tokens_sorted = {'mamba': tokens(sorted_b['mamba'], last)}
+    epoch_s_sorted = {v: project(sorted_b['mamba'], last, sample, [c for _, c in ts]) for v, ts in times.items()}
     per_step = {v: dict(wall_s=sum(t for t, _ in ts) / len(ts), cpu_s=sum(c for _, c in ts) / len(ts)) for v, ts in times.items()}
     epoch_s = {v: project(batches, last, sample, [c for _, c in ts]) for v, ts in times.items()}
     row = dict(steps_timed=a.steps, lengths_timed=[length(b, last) for b in sample], tokens_timed=timed,
@@ -156,6 +164,9 @@ def main(argv=None):
         ts2 = [step(*m2, ids2, last2, obj2, b) for b in sample2]
         t2 = tokens(sample2, last2); epoch_tokens['gpt2'] = tokens(batches2, last2)
         epoch_s['gpt2'] = project(batches2, last2, sample2, [c for _, c in ts2])
+        sorted_b['gpt2'] = recipe_batches('gpt2', batching='sorted')[4]
+        epoch_tokens_sorted['gpt2'] = tokens(sorted_b['gpt2'], last2)
+        epoch_s_sorted['gpt2'] = project(sorted_b['gpt2'], last2, sample2, [c for _, c in ts2])
         gpt = dict(steps_timed=a.steps, lengths_timed=[length(b, last2) for b in sample2], tokens_timed=t2,
                    batches_per_epoch=len(batches2), epoch_cpu_s=epoch_s['gpt2'],
                    per_step=dict(wall_s=sum(t for t, _ in ts2) / len(ts2), cpu_s=sum(c for _, c in ts2) / len(ts2)))
@@ -214,6 +225,15 @@ def main(argv=None):
                 f"{fastest} scan ({from_recorded[FLOOR]['mamba_min']:.0f} min with no scan at all). What remains is the floor of "
                 "the matrix products and elementwise work of both models on one thread each.")
     print(); print('\n'.join(verdict)); print(why)
+    batching = {k: dict(padded_tokens_grouped=epoch_tokens[k], padded_tokens_sorted=epoch_tokens_sorted[k],
+                        epoch_cpu_s_grouped=epoch_s[fastest if k == 'mamba' else 'gpt2'],
+                        epoch_cpu_s_sorted=epoch_s_sorted[fastest if k == 'mamba' else 'gpt2'])
+                for k in epoch_tokens_sorted}
+    for k, r in batching.items():
+        r['speedup'] = r['epoch_cpu_s_grouped'] / r['epoch_cpu_s_sorted']
+        print(f"{k}: length-sorted batches pad an epoch to {r['padded_tokens_sorted']:,} tokens instead of "
+              f"{r['padded_tokens_grouped']:,}; projected epoch {r['epoch_cpu_s_sorted']:.0f} s CPU instead of "
+              f"{r['epoch_cpu_s_grouped']:.0f} s ({r['speedup']:.2f}x{', ' + fastest + ' scan' if k == 'mamba' else ''})")
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}")
     if a.json:
         path = Path(a.json)
@@ -226,7 +246,8 @@ def main(argv=None):
                     mamba=row, gpt2=gpt, speedup_cpu=speedup, speedup_vs_inline_cpu=speedup_vs_inline, best_chunked=best, floor=FLOOR, projection=proj, from_recorded=from_recorded,
                     recorded_min=rec,
                     shipped_epochs={k: r['epochs'] for k, r in shipped.items()}, epoch_tokens=epoch_tokens,
-                    targets_min=dict(pair=TARGET_PAIR_MIN, sweep_3_seeds=TARGET_SWEEP_MIN), verdict=verdict, why=why)
+                    targets_min=dict(pair=TARGET_PAIR_MIN, sweep_3_seeds=TARGET_SWEEP_MIN), verdict=verdict, why=why,
+                    batching=batching)
         if a.device == 'cpu': data.update(res)
         else:
             res |= dict(device=torch.cuda.get_device_name() if a.device.startswith('cuda') else a.device,

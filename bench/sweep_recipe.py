@@ -12,6 +12,9 @@ record says so).
 
     python bench/sweep_recipe.py --device cuda --jobs 12 --minutes 8 --out bench/recipe_sweep.jsonl
 
+Batches are length-sorted (`--batching sorted`, about half the padded tokens of the shipped runs' 'grouped');
+`--save DIR` keeps every run's model.
+
 `--tiny` runs a 1-layer, d_model 16 version on a few facts for one epoch, to check the script on a CPU.
 """
 import argparse, itertools, json, multiprocessing as mp, os, platform, sys, time
@@ -27,7 +30,7 @@ GRID = {   # (kind, layers) -> (epochs, [(lr, schedule, warm-up steps), ...]); t
 
 
 def one(job):
-    kind, n_layer, lr, schedule, warmup, epochs, device, minutes, tiny, out = job
+    kind, n_layer, lr, schedule, warmup, epochs, device, minutes, tiny, out, batching, save = job
     import torch
     torch.set_num_threads(1)
     from functools import partial
@@ -39,7 +42,8 @@ def one(job):
     mix = dict(n_facts=4, n_in_context=4) if tiny else {}
     t0 = time.time()
     try:
-        _, _, met = train_toy_model(kind, None, seed=0, lr=lr, batch_size=64 if kind == 'mamba' else 128,
+        name = f'{kind}-{n_layer}l-lr{lr:g}-{schedule}'
+        _, _, met = train_toy_model(kind, Path(save) / name if save else None, seed=0, batching=batching, lr=lr, batch_size=64 if kind == 'mamba' else 128,
                                     max_epochs=epochs, target_acc=None, warmup=warmup, schedule=schedule, threads=1,
                                     progress=False, device=device, tasks=partial(_mixture_draw, seed=0, mix=mix, world=None),
                                     eval_tasks=task_mixture(seed=0, eval_distances=TRAIN_DISTANCES, **mix)[1], time_limit_s=minutes * 60, **kw)
@@ -61,12 +65,14 @@ def main(argv=None):
     p.add_argument('--only', nargs='+', default=None, metavar='KIND-NL:LR:SCHEDULE',
                    help='run only these points of the grid, e.g. gpt2-8l:0.001:cosine')
     p.add_argument('--tiny', action='store_true')
+    p.add_argument('--batching', default='sorted', help="train_toy_model's batching ('sorted' or 'grouped', the shipped runs')")
+    p.add_argument('--save', default=None, metavar='DIR', help='keep each run\'s model in DIR/KIND-NLl-lrLR-SCHEDULE/')
     p.add_argument('--out', default='bench/recipe_sweep.jsonl')
     a = p.parse_args(argv)
     jobs = []
     for (kind, n_layer), (epochs, grid) in GRID.items():
         if kind in a.kinds:
-            jobs += [(kind, n_layer, lr, s, w, 1 if a.tiny else epochs, a.device, a.minutes, a.tiny, a.out) for lr, s, w in grid]
+            jobs += [(kind, n_layer, lr, s, w, 1 if a.tiny else epochs, a.device, a.minutes, a.tiny, a.out, a.batching, a.save) for lr, s, w in grid]
     if a.only:
         keep = {tuple(x.split(':')) for x in a.only}
         jobs = [j for j in jobs if (f'{j[0]}-{j[1]}l', f'{j[2]:g}', j[3]) in keep]
@@ -74,7 +80,7 @@ def main(argv=None):
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     with open(a.out, 'a') as f:
         f.write(json.dumps(dict(header=True, date=time.strftime('%Y-%m-%d'), command=' '.join(sys.argv),
-                                machine=platform.machine(), cores=os.cpu_count(), device=a.device, runs=len(jobs))) + '\n')
+                                machine=platform.machine(), cores=os.cpu_count(), device=a.device, batching=a.batching, runs=len(jobs))) + '\n')
     with mp.get_context('spawn').Pool(min(a.jobs, len(jobs))) as pool:
         for kind, lr, s, loss, err in pool.imap_unordered(one, jobs):
             print(f'{kind:8s} lr={lr:g} {s:8s} final loss {loss}' + (f' ERROR {err}' if err else ''), flush=True)

@@ -475,6 +475,8 @@ def task_mixture(train_distances=TRAIN_DISTANCES,  # long-range and in-context d
                  n_in_context: int = 80,           # in-context prompts per distance
                  k: int = 2,                       # in-context distractor pairs
                  in_context_layout: str = 'shuffled',  # in-context layout ('legacy': the shipped models' data)
+                 in_context_eval_max: int = None,  # evaluate in-context recall up to this distance only (default: 128 in
+                                                   # the shuffled layout, every distance in the legacy one)
                  heldout_frac: float = 0.25,       # share of two-hop first subjects held out
                  seed: int = 0,                    # one seed for everything (evaluation prompts use seed + 1)
                  epoch: int = None,                # draw this epoch's training prompts (seed + 1000 × (epoch + 1))
@@ -483,13 +485,21 @@ def task_mixture(train_distances=TRAIN_DISTANCES,  # long-range and in-context d
     """(training prompts, evaluation prompts) of the long-range (plain and distractor; distractors from n = 4),
     in-context and two-hop tasks. Training has the two-hop *train* split only (the split follows `seed`, whatever the
     epoch); evaluation has both splits, and fresh fillers, facts, names and values at every distance. In-context prompts
-    take `in_context_layout`; with 'legacy' the draw is, seed for seed, the one the shipped models were trained on."""
+    take `in_context_layout`; with 'legacy' the draw is, seed for seed, the one the shipped models were trained on.
+
+    In the shuffled layout an in-context prompt at distance 256 or 512 is 1,058 or 2,082 tokens long, two and four times
+    the longest long-range prompt (522): a GPT-2 sized to evaluate them would carry 1,500 position embeddings no
+    training prompt reaches (+190 k parameters, a quarter of its size). Hence `in_context_eval_max`."""
     w = _world(world)
+    ic_max = in_context_eval_max if in_context_eval_max is not None else (128 if in_context_layout == 'shuffled' else None)
+    if ic_max is not None and not (isinstance(ic_max, int) and ic_max >= 0):
+        raise ValueError(f'in_context_eval_max must be a whole number >= 0, got {in_context_eval_max!r}')
     dd = lambda ds: [n for n in ds if n >= 4]    # a distractor needs room in the filler
-    def draw(ds, s, two_hop_split):
+    def draw(ds, s, two_hop_split, ic=lambda ds: ds):
         return (long_range_prompts(ds, n_facts=n_facts, seed=s, world=w)
                 + long_range_prompts(dd(ds), n_facts=n_facts, distractor=True, seed=s, world=w)
-                + in_context_prompts(ds, n_in_context, k, seed=s, world=w, layout=in_context_layout)
+                + in_context_prompts(ic(ds), n_in_context, k, seed=s, world=w, layout=in_context_layout)
                 + two_hop_prompts(two_hop_split, heldout_frac, seed, w))
     s = seed if epoch is None else seed + 1000 * (epoch + 1)
-    return draw(train_distances, s, 'train'), draw(eval_distances, seed + 1, 'all')
+    capped = lambda ds: [n for n in ds if ic_max is None or n <= ic_max]
+    return draw(train_distances, s, 'train'), draw(eval_distances, seed + 1, 'all', capped)

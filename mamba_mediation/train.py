@@ -16,7 +16,7 @@ from .tasks import (TRAIN_DISTANCES, task_words, task_mixture, evaluate_facts, e
 from .scan import SCANS, _scan_inline, _scan_chunked, _check_scan, _chunked, _scan_fn
 
 # %% auto #0
-__all__ = ['TOY_RECIPE', 'TOY_BATCH', 'TOY_EPOCHS', 'train_toy_model', 'train_toy_models', 'train_ladder']
+__all__ = ['BATCHINGS', 'TOY_RECIPE', 'TOY_BATCH', 'TOY_EPOCHS', 'train_toy_model', 'train_toy_models', 'train_ladder']
 
 # %% ../nbs/05b_train.ipynb #8816367e
 def _make_model(kind: str, tokenizer, seed: int = 0, d_model: int = 128, n_layer: int = 8, n_positions: int = 64,
@@ -35,10 +35,16 @@ def _make_model(kind: str, tokenizer, seed: int = 0, d_model: int = 128, n_layer
     raise ValueError(f"kind must be 'mamba' or 'gpt2', got {kind!r}")
 
 # %% ../nbs/05b_train.ipynb #b2b47c7e
-def _batches(lengths, batch_size, g):
-    "Shuffled batches of indices, grouped by similar length (less padding)."
+BATCHINGS = ('grouped', 'sorted')
+
+def _batches(lengths, batch_size, g, batching='grouped'):
+    """Shuffled batches of indices of prompts of similar length (less padding). 'grouped' (the shipped runs): the
+    shuffled prompts in groups of 8 batches, each group sorted by length; 'sorted': the whole epoch sorted by length
+    (ties in shuffled order), so that only the prompts of one length band share a batch. Either way the batches
+    come in shuffled order."""
+    if batching not in BATCHINGS: raise ValueError(f'batching must be one of {BATCHINGS}, got {batching!r}')
     perm = torch.randperm(len(lengths), generator=g).tolist()
-    out, group = [], batch_size * 8
+    out, group = [], batch_size * 8 if batching == 'grouped' else max(1, len(perm))
     for i in range(0, len(perm), group):
         chunk = sorted(perm[i:i + group], key=lambda j: lengths[j])
         out += [chunk[k:k + batch_size] for k in range(0, len(chunk), batch_size)]
@@ -78,6 +84,9 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
                     schedule: str = 'constant', # after the warm-up: 'constant', or 'cosine' (down to lr × min_lr at
                                                 # the end of the max_epochs budget)
                     min_lr: float = 0.1,        # the cosine schedule's final learning rate, as a share of lr
+                    batching: str = 'grouped',  # how prompts are put into batches (`BATCHINGS`): 'grouped' (the
+                                                # shipped runs) or 'sorted' (the epoch sorted by length: about half the
+                                                # padded tokens on the task mixture)
                     heldout_sample: int = 256,  # held-out-template prompts scored after every epoch (loss and accuracy
                                                 # in the curve; an even spread; 0: none)
                     time_limit_s: float = None, # stop after the epoch that passes this many seconds (the metrics say so)
@@ -108,6 +117,7 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
     from tqdm.auto import tqdm
     if schedule not in ('constant', 'cosine'): raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
     if not (isinstance(warmup, int) and warmup >= 1): raise ValueError(f'warmup must be a whole number of steps >= 1, got {warmup!r}')
+    if batching not in BATCHINGS: raise ValueError(f'batching must be one of {BATCHINGS}, got {batching!r}')
     if not 0 <= min_lr <= 1: raise ValueError(f'min_lr is a share of lr, from 0 to 1; got {min_lr!r}')
     if time_limit_s is not None and not time_limit_s > 0: raise ValueError(f'time_limit_s must be > 0, got {time_limit_s!r}')
     if not (isinstance(max_epochs, int) and max_epochs >= 1): raise ValueError(f'max_epochs must be a whole number >= 1, got {max_epochs!r}')
@@ -141,7 +151,7 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
         ids, last, obj = _encode(tok, train_ps)
         lengths = (last + 1).tolist()
         correct = seen = 0; ep_loss = 0.
-        batches = _batches(lengths, batch_size, g)
+        batches = _batches(lengths, batch_size, g, batching)
         total = total or max_epochs * len(batches)
         for b in batches:
             b = torch.tensor(b); L = int(last[b].max()) + 1
@@ -166,7 +176,7 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
     model.eval()
     wall = time.time() - t0
     recipe = dict(lr=lr, batch_size=batch_size, max_epochs=max_epochs, target_acc=target_acc, warmup=warmup,
-                  schedule=schedule, min_lr=min_lr if schedule == 'cosine' else None, optimizer='AdamW(betas=(0.9, 0.98), '
+                  schedule=schedule, min_lr=min_lr if schedule == 'cosine' else None, batching=batching, optimizer='AdamW(betas=(0.9, 0.98), '
                   'weight_decay=0)', grad_clip=1.0, scan=scan if kind == 'mamba' else None, device=str(dev))
     metrics = dict(kind=kind, seed=seed, epochs=len(curve), steps=step, wall_time_s=wall, lr=lr, batch_size=batch_size,
                    recipe=recipe, final_loss=curve[-1]['loss'], stopped_by=stopped,
