@@ -619,13 +619,13 @@ def _source_sum(parts, src, upto):
     dBx = (parts.dt[:, k, :, None, None] * parts.x[:, k, ..., None]) * parts.B[:, k][:, :, :, None, :]
     return (torch.exp(tail[:, k])[:, :, :, None, :] * dBx).sum(1)
 
-def _knock_block(block, r, src, target, path):
+def _knock_block(block, r, src, target, path, ch=None):
     "the block's output [N,T,d] with the contribution of positions `src` to position `target` removed along `path`"
     out, parts, y, hs = block_forward(block, r, return_parts=True)
     T, mixer = target, block.mixer
     fam, d = ('mamba2' if hasattr(mixer, 'num_heads') else 'mamba'), mixer.conv_kernel_size
     if path == 'ssm':
-        yT = y[:, T] - (_source_sum(parts, src, T) * parts.C[:, T, :, None, :]).sum(-1)
+        yT = y[:, T] - (_source_sum(parts, src, T) * parts.C[:, T, :, None, :]).sum(-1) * (1. if ch is None else ch)
     else:
         u = parts.u[:, :T + 1].clone()
         for k in src:
@@ -641,6 +641,15 @@ def _knock_block(block, r, src, target, path):
         yT = (hT * C[:, 0, :, None, :]).sum(-1) + parts.D[:, None] * x[:, 0]
     outT = _resid(block, r[:, T:T + 1]) + _gate_out(mixer, yT[:, None], parts.z[:, T:T + 1])
     return torch.cat([out[:, :T], outT.to(out.dtype), out[:, T + 1:]], 1)
+
+def _ko_masks(model, channels, layers, path, device):
+    "{layer: channel mask [H, P]} for a channel-restricted knockout (`channels`: a list for every layer, or {layer: list})"
+    if channels is None: return {}
+    if path != 'ssm': raise ValueError(f"channels= restricts the knockout through the SSM only (path='ssm'), got path={path!r}")
+    H, P = _dims(model.backbone.layers[0].mixer)[:2]
+    per = channels if isinstance(channels, dict) else {l: channels for l in layers}
+    if set(per) != set(layers): raise ValueError(f"channels names layers {sorted(per)}, the knockout applies to layers {layers}")
+    return {l: _mask(H * P, _indices(c, H * P, 'channels'), device).view(H, P) for l, c in per.items()}
 
 def _ko_args(model, embeds, sources, target, layers, path):
     _family(model)
@@ -659,20 +668,22 @@ def knockout_prob(model,  # a Hugging Face Mamba / Mamba-2 causal LM
                   target: int = -1,  # the position they may no longer reach (default: the last)
                   layers=None,  # the layers where the knockout applies (default: all)
                   path: str = 'ssm',  # 'ssm', 'conv' or 'both'
+                  channels=None,  # path 'ssm' only: knock out in these `d_inner` channels alone (a list, or {layer: list})
                   ) -> torch.Tensor:
     "p(answer) per row [N] when, in `layers`, `sources` cannot reach `target` through `path` (fast, exact by linearity)."
     target, src, layers = _ko_args(model, embeds, sources, target, layers, path)
-    bb = model.backbone
+    bb, ch = model.backbone, _ko_masks(model, channels, layers, path, embeds.device)
     r = embeds
     for l, block in enumerate(bb.layers):
-        r = _knock_block(block, r, src, target, path) if l in layers else block_forward(block, r)
+        r = _knock_block(block, r, src, target, path, ch.get(l)) if l in layers else block_forward(block, r)
     lg = model.lm_head(bb.norm_f(r[:, -1]).to(model.lm_head.weight.dtype)).float()
     return torch.softmax(lg, -1)[:, answer_id]
 
 @torch.no_grad()
-def knockout_reference(model, embeds, answer_id, sources, target=-1, layers=None, path='ssm') -> torch.Tensor:
+def knockout_reference(model, embeds, answer_id, sources, target=-1, layers=None, path='ssm', channels=None) -> torch.Tensor:
     "`knockout_prob` by recomputing the scan with the sources dropped (B_k = 0) and the conv with them zeroed, through the transparent mixer's hook points."
     target, src, layers = _ko_args(model, embeds, sources, target, layers, path)
+    ch = {l: m.flatten().bool() for l, m in _ko_masks(model, channels, layers, path, embeds.device).items()}
     fam = _family(model)
     if fam == 'mamba2' and path != 'ssm':
         raise ValueError("knockout_reference covers the conv path for Mamba-1 only (Mamba-2's transparent mixer has no pre-conv hook point)")
@@ -706,7 +717,8 @@ def knockout_reference(model, embeds, answer_id, sources, target=-1, layers=None
                 y = mamba2_scan(cap['x', l].view(N, T, H, P), cap['dt', l], A, B.view(N, T, G, n),
                                 cap['C', l].view(N, T, G, n), mx.D.float()).reshape(N, T, H * P)
             out = out.clone()
-            out[:, target] = y[:, target].to(out.dtype)
+            keep = ch.get(l, torch.ones(y.shape[-1], dtype=torch.bool, device=y.device))  # knocked-out channels take the new y
+            out[:, target] = torch.where(keep, y[:, target].to(out.dtype), out[:, target])
             return out
     with TraceDict(model, list(names), edit_output=edit):
         lg = model(inputs_embeds=embeds).logits[:, -1].float()
