@@ -7,7 +7,7 @@ __all__ = ['MEASURES', 'GROUPS', 'ssm_attention', 'attention_output', 'conv_atte
            'effective_attention', 'token_matrix', 'attention_pattern', 'plot_token_matrix', 'tl_hook',
            'compare_semantics', 'decay_groups', 'group_knockout']
 
-# %% ../nbs/03b_views.ipynb #764c9062
+# %% ../nbs/03b_views.ipynb #514c4176
 import math, re
 from dataclasses import dataclass
 import numpy as np
@@ -19,7 +19,7 @@ from .corrupt import as_mt, find_subject_range
 from .trace import layer_window
 from .ssm_state import (SSMParts, SEMANTICS, block_forward, trace_ssm_state, knockout_prob, _family, _indices, _rec)
 
-# %% ../nbs/03b_views.ipynb #c5ad8a87
+# %% ../nbs/03b_views.ipynb #90583742
 def ssm_attention(p: SSMParts  # one layer's parts (`mixer_parts`), batch-first
                   ) -> torch.Tensor:  # α [N, H, T, T], float64, zero above the diagonal
     """The SSM as attention: `α[h,t,s] = Σ_n C_t[n]·exp(Σ_{r=s+1..t} Δ_r[h]·A[h,n])·Δ_s[h]·B_s[n]` for s ≤ t.
@@ -43,7 +43,7 @@ def attention_output(alpha: torch.Tensor,  # [N, H, T, T] from `ssm_attention`
     x = x.double()
     return torch.einsum('nhts,nshp->nthp', alpha, x) + D.double()[:, None] * x
 
-# %% ../nbs/03b_views.ipynb #1da58266
+# %% ../nbs/03b_views.ipynb #f2adb78e
 def _conv_matrix(w, T):
     "depthwise causal conv weights w [K, d] as token -> token matrices W [K, T, T]: W[c, s, k] = w[c, d-1-(s-k)] for 0 ≤ s-k < d"
     K, d = w.shape
@@ -71,7 +71,7 @@ def conv_attention(mixer,  # the layer's `MambaMixer` / `Mamba2Mixer`
     M = torch.einsum('ncts,nsc,csk->nctk', a, g, W)
     return M, torch.einsum('ncts,nsc->ntc', a, g) * b
 
-# %% ../nbs/03b_views.ipynb #850da073
+# %% ../nbs/03b_views.ipynb #3a0fe045
 @dataclass
 class EffectiveAttention:
     "Every layer of a Mamba model on one prompt, as attention."
@@ -127,7 +127,7 @@ def token_matrix(ea: EffectiveAttention,
     s = m.sum(1, keepdim=True)
     return (m / torch.where(s > 0, s, torch.ones_like(s))).cpu().numpy()
 
-# %% ../nbs/03b_views.ipynb #51ded79a
+# %% ../nbs/03b_views.ipynb #c7ddf43a
 @torch.no_grad()
 
 def attention_pattern(mt,  # `ModelAndTokenizer` of a transformer with attention (GPT-2, Pythia, ...)
@@ -162,7 +162,7 @@ def plot_token_matrix(M: np.ndarray,  # [T, T] (`token_matrix` or `attention_pat
     if title: ax.set_title(title, fontsize=10)
     return im
 
-# %% ../nbs/03b_views.ipynb #37c98fba
+# %% ../nbs/03b_views.ipynb #08a0e600
 def tl_hook(model,  # a Hugging Face Mamba / Mamba-2 causal LM (or `ModelAndTokenizer`)
             name: str,  # a TransformerLens 4.3 hook name, e.g. 'blocks.3.mixer.hook_ssm_state', or any name `resolve_site` takes
             ) -> dict:
@@ -175,7 +175,7 @@ def tl_hook(model,  # a Hugging Face Mamba / Mamba-2 causal LM (or `ModelAndToke
     l = _indices([int(hit.group(1))], len(m.backbone.layers), 'layers')[0]
     return {'state': 'h', 'layer': l, 'semantics': 'read' if hit.group(2) == 'state' else 'write'}
 
-# %% ../nbs/03b_views.ipynb #ad51a7dc
+# %% ../nbs/03b_views.ipynb #19afd457
 def compare_semantics(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
                       records,  # facts: (prompt, subject, answer) tuples or dicts with prompt, subject and answer/attribute
                       samples: int = 3,  # corrupted rows per trace
@@ -194,7 +194,7 @@ def compare_semantics(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
                  for l in range(res['write'].scores.shape[1])]
     return pd.DataFrame(rows, columns=['subject', 'layer', *SEMANTICS])
 
-# %% ../nbs/03b_views.ipynb #9465dd88
+# %% ../nbs/03b_views.ipynb #8e993f43
 GROUPS = ('fast', 'medium', 'slow')
 
 def decay_groups(model,  # a Hugging Face Mamba / Mamba-2 causal LM (or `ModelAndTokenizer`)
