@@ -18,11 +18,11 @@ from torch import nn
 from .load import arch_info
 
 # %% auto #0
-__all__ = ['SITE_TABLES', 'KIND_ALIASES', 'HOOK_POINTS', 'MAMBA1_HOOK_POINTS', 'MAMBA2_HOOK_POINTS', 'SiteTable', 'site_kinds',
-           'layer_site', 'Site', 'SiteList', 'sites', 'site_names', 'resolve_site', 'is_inner_site', 'HookPoint',
-           'selective_scan', 'mamba_mixer_forward', 'mamba2_scan', 'mamba2_mixer_forward', 'is_transparent',
-           'ensure_transparent', 'restore_mixers', 'transparent', 'ssm_state_hook', 'StopForward', 'Trace', 'TraceDict',
-           'run_with_cache', 'run_with_hooks']
+__all__ = ['SITE_TABLES', 'KIND_ALIASES', 'TL_ALIASES', 'TL_NO_SITE', 'HOOK_POINTS', 'MAMBA1_HOOK_POINTS', 'MAMBA2_HOOK_POINTS',
+           'SiteTable', 'site_kinds', 'layer_site', 'Site', 'SiteList', 'sites', 'site_names', 'resolve_site',
+           'is_inner_site', 'HookPoint', 'selective_scan', 'mamba_mixer_forward', 'mamba2_scan', 'mamba2_mixer_forward',
+           'is_transparent', 'ensure_transparent', 'restore_mixers', 'transparent', 'ssm_state_hook', 'StopForward',
+           'Trace', 'TraceDict', 'run_with_cache', 'run_with_hooks']
 
 # %% ../nbs/01_hooks.ipynb #5ad52fcc
 @dataclass
@@ -105,6 +105,24 @@ SITE_TABLES = {
 }
 
 KIND_ALIASES = {None: 'resid', 'resid_post': 'resid', 'embedding': 'embed', 'attention': 'attn', 'Δ': 'delta'}
+
+_SSM_RESTORE = ("is not an activation: it is the recurrent state h, restored by `mamba_mediation.ssm_state.fast_state_trace(..., "
+                "kind='h', layers=[{l}], semantics={sem!r})`")
+TL_ALIASES = {  # TransformerLens 4.3's Mamba hook names -> a kind of the table, or a module path ('{l}' = layer)
+    'mamba': {'blocks.{l}.mixer.hook_conv': 'conv', 'blocks.{l}.mixer.hook_x_proj': f'{_MIXER}.x_proj'},
+}
+TL_NO_SITE = {  # TransformerLens 4.3 names with no site here -> why, and what to use (per family)
+    'mamba': {'hook_dt_proj': "is dt_proj's output before the softplus; the mixer applies dt_proj's weights without calling "
+                              "the module. Use the 'delta' site (its softplus): {delta!r}",
+              'hook_ssm_state': _SSM_RESTORE.replace('{sem!r}', "'read'") + " (only y_t = C_t·h_t at the patched position)",
+              'hook_ssm_write': _SSM_RESTORE.replace('{sem!r}', "'write'") + " (the recurrence carries the patch on), or "
+                                "edited by `ssm_state_hook(model, {l}, fn)`"},
+    'mamba2': {'hook_conv': "has no single site in Mamba-2: the conv output is split into the 'x', 'B' and 'C' sites",
+               'hook_x_proj': "has no site in Mamba-2 (no x_proj: B and C come out of the conv): use the 'B' and 'C' sites",
+               'hook_dt_proj': "has no site in Mamba-2 (Δ comes from in_proj): use the 'dt' site (after softplus)",
+               'hook_ssm_state': _SSM_RESTORE.replace('{sem!r}', "'read'"),
+               'hook_ssm_write': _SSM_RESTORE.replace('{sem!r}', "'write'")},
+}
 
 # %% ../nbs/01_hooks.ipynb #ca65cd21
 def _unwrap(model) -> nn.Module:
@@ -217,7 +235,9 @@ def _site_index(model):
            _localize(m, 'gpt_neox.x'), _localize(m, 'model.x'))
     if key not in _INDEX_CACHE:
         ss = sites(m)
-        _INDEX_CACHE[key] = ({s.alias: s.name for s in ss}, {s.name for s in ss})
+        tl = {_fmt(a, l): _localize(m, _fmt(_table(m).kinds[v][0] if v in _table(m).kinds else v, l))
+              for a, v in TL_ALIASES.get(_family(m), {}).items() for l in range(_n_layer(m))}
+        _INDEX_CACHE[key] = ({**tl, **{s.alias: s.name for s in ss}}, {s.name for s in ss})
     return _INDEX_CACHE[key]
 
 def _valid_names_text(model) -> str:
@@ -253,6 +273,12 @@ def resolve_site(model,  # a Hugging Face causal LM (or `ModelAndTokenizer`)
                              f"e.g. {layer_site(m, use, 0)!r}.")
     if name in dict(m.named_modules()):
         return name
+    tl = re.fullmatch(r'blocks\.(\d+)\.mixer\.(hook_\w+)', name)
+    why = TL_NO_SITE.get(_family(m), {}).get(tl.group(2)) if tl else None
+    if why and int(tl.group(1)) < _n_layer(m):
+        l = tl.group(1)
+        raise ValueError(f"{name!r} (a TransformerLens name) " + why.replace('{l}', l).replace(
+            '{delta!r}', repr(_fmt(_table(m).kinds['delta'][0], l)) if 'delta' in _table(m).kinds else '') + '.')
     hint = ''
     nums = re.findall(r'\.(\d+)(?:\.|$)', name)
     if nums and int(nums[0]) >= _n_layer(m):
