@@ -13,7 +13,8 @@ record says so).
     python bench/sweep_recipe.py --device cuda --jobs 12 --minutes 8 --out bench/recipe_sweep.jsonl
 
 Batches are length-sorted (`--batching sorted`, about half the padded tokens of the shipped runs' 'grouped');
-`--save DIR` keeps every run's model.
+`--save DIR` keeps every run's model. Each run is also scored on 05a's in-context set with its controls (`recall`);
+`--recall DIR ...` scores saved runs only, into `--recall-out`.
 
 `--tiny` runs a 1-layer, d_model 16 version on a few facts for one epoch, to check the script on a CPU.
 """
@@ -27,6 +28,15 @@ GRID = {   # (kind, layers) -> (epochs, [(lr, schedule, warm-up steps), ...]); t
     ('gpt2', 4): (40, [(1e-3, 'cosine', 200)]),
     ('mamba', 4): (24, [(3e-3, 'cosine', 200)]),
 }
+
+
+RECALL_SET = dict(distances=(0, 4, 16, 64), n_prompts=50, k=2, seed=0)   # the in-context set of 05a, with its controls
+
+
+def recall_of(model, tok):
+    "Associative recall on `RECALL_SET` with its controls (key swap, absent key, layout baseline): one record per distance."
+    from mamba_mediation.tasks import associative_recall, in_context_prompts
+    return associative_recall(model, tok, in_context_prompts(**RECALL_SET)).to_dict('records')
 
 
 def one(job):
@@ -43,11 +53,12 @@ def one(job):
     t0 = time.time()
     try:
         name = f'{kind}-{n_layer}l-lr{lr:g}-{schedule}'
-        _, _, met = train_toy_model(kind, Path(save) / name if save else None, seed=0, batching=batching, lr=lr, batch_size=64 if kind == 'mamba' else 128,
+        _, __, met = train_toy_model(kind, Path(save) / name if save else None, seed=0, batching=batching, lr=lr, batch_size=64 if kind == 'mamba' else 128,
                                     max_epochs=epochs, target_acc=None, warmup=warmup, schedule=schedule, threads=1,
                                     progress=False, device=device, tasks=partial(_mixture_draw, seed=0, mix=mix, world=None),
                                     eval_tasks=task_mixture(seed=0, eval_distances=TRAIN_DISTANCES, **mix)[1], time_limit_s=minutes * 60, **kw)
         met = {k: v for k, v in met.items() if k != 'config'}
+        met['recall'] = recall_of(_, __)
     except Exception as e:   # one failed run must not lose the others
         met = dict(kind=kind, error=f'{type(e).__name__}: {e}')
     met.update(sweep=dict(kind=kind, n_layer=n_layer, lr=lr, schedule=schedule, warmup=warmup, epochs=epochs),
@@ -65,14 +76,27 @@ def main(argv=None):
     p.add_argument('--only', nargs='+', default=None, metavar='KIND-NL:LR:SCHEDULE',
                    help='run only these points of the grid, e.g. gpt2-8l:0.001:cosine')
     p.add_argument('--tiny', action='store_true')
+    p.add_argument('--epochs', type=int, default=None, help="every run's epoch budget (default: the grid's)")
+    p.add_argument('--recall', nargs='+', default=None, metavar='DIR',
+                   help='only score saved runs (folders of --save) on the in-context set with its controls, into --recall-out')
+    p.add_argument('--recall-out', default='bench/recipe_sweep_recall.json')
     p.add_argument('--batching', default='sorted', help="train_toy_model's batching ('sorted' or 'grouped', the shipped runs')")
     p.add_argument('--save', default=None, metavar='DIR', help='keep each run\'s model in DIR/KIND-NLl-lrLR-SCHEDULE/')
     p.add_argument('--out', default='bench/recipe_sweep.jsonl')
     a = p.parse_args(argv)
+    if a.recall:
+        import torch; torch.set_num_threads(1)
+        from mamba_mediation.load import load_model
+        out = Path(a.recall_out); data = json.loads(out.read_text()) if out.exists() else {}
+        for d in a.recall:
+            mt = load_model(d)
+            data[Path(d).name] = dict(prompts=RECALL_SET, recall=recall_of(mt.model, mt.tokenizer))
+            print(Path(d).name, [(r['n'], round(r['right_key'], 2), r['verdict']) for r in data[Path(d).name]['recall']], flush=True)
+        out.write_text(json.dumps(data, indent=0) + '\n'); return
     jobs = []
     for (kind, n_layer), (epochs, grid) in GRID.items():
         if kind in a.kinds:
-            jobs += [(kind, n_layer, lr, s, w, 1 if a.tiny else epochs, a.device, a.minutes, a.tiny, a.out, a.batching, a.save) for lr, s, w in grid]
+            jobs += [(kind, n_layer, lr, s, w, 1 if a.tiny else a.epochs or epochs, a.device, a.minutes, a.tiny, a.out, a.batching, a.save) for lr, s, w in grid]
     if a.only:
         keep = {tuple(x.split(':')) for x in a.only}
         jobs = [j for j in jobs if (f'{j[0]}-{j[1]}l', f'{j[2]:g}', j[3]) in keep]

@@ -9,8 +9,8 @@ __all__ = ['ModelAndTokenizer', 'load_model', 'predict_next', 'tiny_model', 'ran
            'TraceResult', 'calculate_hidden_flow', 'default_kinds', 'plot_trace_heatmap', 'plot_traces',
            'average_indirect_effect', 'plot_aie', 'STATE_KINDS', 'trace_ssm_state', 'fast_state_trace',
            'reference_state_trace', 'state_aie', 'knockout_prob', 'knockout_curve', 'plot_state_trace',
-           'trace_to_folder', 'compare_models', 'all_levels', 'plot_overview', 'load_known', 'world_as_known',
-           'train_toy_models', 'run_facts']
+           'effective_attention', 'token_matrix', 'tl_hook', 'trace_to_folder', 'compare_models', 'all_levels',
+           'plot_overview', 'load_known', 'world_as_known', 'train_toy_models', 'run_facts']
 
 # %% ../nbs/index.ipynb #6e5c542d
 # The top-level API (`from mamba_mediation import load_model, ...`), imported on first use so that
@@ -23,6 +23,7 @@ _API = {
     'aie': ('average_indirect_effect', 'plot_aie'),
     'ssm_state': ('STATE_KINDS', 'trace_ssm_state', 'fast_state_trace', 'reference_state_trace', 'state_aie',
                   'knockout_prob', 'knockout_curve', 'plot_state_trace'),
+    'views': ('effective_attention', 'token_matrix', 'tl_hook'),
     'job': ('trace_to_folder', 'compare_models', 'all_levels', 'plot_overview'),
     'world': ('load_known', 'world_as_known'),
     'train': ('train_toy_models',),
@@ -33,7 +34,7 @@ _all_ = ['ModelAndTokenizer', 'load_model', 'predict_next', 'tiny_model', 'rando
          'find_subject_range', 'TraceResult', 'calculate_hidden_flow', 'default_kinds', 'plot_trace_heatmap',
          'plot_traces', 'average_indirect_effect', 'plot_aie', 'STATE_KINDS', 'trace_ssm_state',
          'fast_state_trace', 'reference_state_trace', 'state_aie', 'knockout_prob', 'knockout_curve',
-         'plot_state_trace', 'trace_to_folder', 'compare_models', 'all_levels', 'plot_overview', 'load_known',
+         'plot_state_trace', 'effective_attention', 'token_matrix', 'tl_hook', 'trace_to_folder', 'compare_models', 'all_levels', 'plot_overview', 'load_known',
          'world_as_known', 'train_toy_models', 'run_facts']
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 
