@@ -132,6 +132,20 @@ def _parser() -> argparse.ArgumentParser:
                    help="the toy Mamba's training scan (train.SCANS): 'fused' (default, the fastest on a CPU), 'inline', "
                         "'sequential' (the one the shipped models were trained with: reproduces them bit for bit), "
                         "'chunked' (parallel within chunks)")
+    e = sub.add_parser('edit', help="rewrite one fact with a rank-one edit (ROME's closed form) and save the edited model")
+    e.add_argument('prompt', help='the prompt of the fact, ending right before its object')
+    e.add_argument('--subject', required=True, help='the subject, a substring of the prompt')
+    e.add_argument('--new', required=True, help='the new object: one word the model knows')
+    e.add_argument('--layer', type=int, required=True, help='the layer to edit, counted from 0')
+    e.add_argument('--site', default=None, help="the weight to edit: out_proj (default), in_proj_x, in_proj_z, in_proj, "
+                                                "x_proj, x_proj_dt, x_proj_B or x_proj_C on a Mamba; mlp on a GPT-2")
+    e.add_argument('--model', default=None, help='toy-mamba (default), toy-gpt2 or a local folder')
+    e.add_argument('--out', required=True, help='folder for the edited model, the edit and metrics.json')
+    e.add_argument('--steps', type=int, default=20, help='Adam steps of the value optimisation (default 20)')
+    e.add_argument('--cov-sentences', type=int, default=None, metavar='N',
+                   help="the world's training sentences whose keys give the covariance C (default: all of them)")
+    e.add_argument('--device', default=None, help='cpu, cuda or cuda:N (default: cuda if available)')
+    e.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: one for the toy models)')
     _add_run_commands(sub)
     return p
 
@@ -203,6 +217,9 @@ def _check_args(args):
     if args.command in ('trace', 'compare'): _kinds(args.kinds)
     if args.command == 'compare' and len([m for m in args.models.split(',') if m.strip()]) < 2:
         raise ValueError(f"--models needs at least two models, comma-separated, got {args.models!r}")
+    if args.command == 'edit' and args.steps < 1: raise ValueError(f'--steps must be at least 1, got {args.steps}')
+    if args.command == 'edit' and args.cov_sentences is not None and args.cov_sentences < 1:
+        raise ValueError(f'--cov-sentences must be at least 1, got {args.cov_sentences}')
     if args.command == 'train-toy' and args.jobs < 1: raise ValueError(f'--jobs must be at least 1, got {args.jobs}')
     b = getattr(args, 'budget_mb', None)
     if args.command in ('trace', 'compare') and not (b > 0 and b < float('inf')):
@@ -265,6 +282,8 @@ def _run(args) -> int:
                 r = TraceResult.load(path)
                 print(f"{Path(str(r.model)).name:>12} " + _level_line(r).strip())
         print(f'Wrote {len(written)} files to {args.out}/ (side by side: {Path(written["compare.png"]).name})')
+    elif args.command == 'edit':
+        _edit(args)
     elif args.command == 'train-toy':
         from mamba_mediation import world, train, load
         if args.seeds is not None:
@@ -326,3 +345,32 @@ def main(argv: list[str] | None = None  # arguments (default: `sys.argv[1:]`)
     except (ValueError, FileNotFoundError, OSError, ImportError) as e:
         print(f'{cmd}: error: {_for_cli(e)}', file=sys.stderr)
         return 2
+
+# %% ../nbs/06_cli.ipynb #c8ab4a84
+def _edit(args):
+    "`mamba-mediation edit`: compute the edit, refuse one that does not take, write the edited model and metrics.json."
+    from mamba_mediation.edit import DEFAULT_SITE, apply_edit, edit_fact, edited, top1, world_texts
+    from mamba_mediation.load import load_model
+    out = Path(args.out).expanduser()
+    if out.exists() and not out.is_dir(): raise ValueError(f"--out {out} is a file; give a folder for the edited model")
+    mt = load_model(args.model, device=args.device)
+    _threads(args, [mt])
+    site = args.site or DEFAULT_SITE.get(mt.arch.family, 'out_proj')
+    texts = None if args.cov_sentences is None else world_texts(args.cov_sentences)
+    e = edit_fact(mt, args.prompt, args.subject, args.new, args.layer, site, cov_texts=texts, steps=args.steps)
+    before = top1(mt, [args.prompt])[0]
+    with edited(mt, e): after = top1(mt, [args.prompt])[0]
+    if after != args.new.strip():
+        raise ValueError(f"the edit did not take: after editing {site} at layer {args.layer} the model still predicts "
+                         f"{after!r}, not {args.new!r} (efficacy 0); nothing written; try another --layer or --site")
+    try: out.mkdir(parents=True, exist_ok=True)
+    except OSError as err: raise ValueError(f"cannot create the output folder {out} ({err.strerror})") from None
+    apply_edit(mt, e)
+    mt.model.save_pretrained(out)
+    mt.tokenizer.save_pretrained(out)
+    e.save(out / 'edit')
+    metrics = dict(model=mt.name, prompt=args.prompt, subject=args.subject, new_object=args.new, site=site,
+                   layer=args.layer, before=before, after=after, efficacy=1.0, **e.metrics)
+    (out / 'metrics.json').write_text(json.dumps(metrics, indent=1))
+    print(f"{mt.name}: {args.prompt!r} → {before!r} before, {after!r} after editing {site} at layer {args.layer}")
+    print(f"Wrote the edited model (load_model({str(out)!r})), edit.json, edit.safetensors and metrics.json to {out}/")
