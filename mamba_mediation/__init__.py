@@ -10,7 +10,8 @@ __all__ = ['ModelAndTokenizer', 'load_model', 'predict_next', 'tiny_model', 'ran
            'average_indirect_effect', 'plot_aie', 'STATE_KINDS', 'trace_ssm_state', 'fast_state_trace',
            'reference_state_trace', 'state_aie', 'knockout_prob', 'knockout_curve', 'plot_state_trace',
            'effective_attention', 'token_matrix', 'tl_hook', 'trace_to_folder', 'compare_models', 'all_levels',
-           'plot_overview', 'load_known', 'world_as_known', 'train_toy_models', 'run_facts']
+           'plot_overview', 'load_known', 'world_as_known', 'train_toy_models', 'run_facts', 'edit_fact', 'edited',
+           'plant_fact']
 
 # %% ../nbs/index.ipynb #6e5c542d
 # The top-level API (`from mamba_mediation import load_model, ...`), imported on first use so that
@@ -28,6 +29,7 @@ _API = {
     'world': ('load_known', 'world_as_known'),
     'train': ('train_toy_models',),
     'runs': ('run_facts',),
+    'edit': ('edit_fact', 'edited', 'plant_fact'),
 }
 _all_ = ['ModelAndTokenizer', 'load_model', 'predict_next', 'tiny_model', 'random_model', 'unknown_words',
          'TraceDict', 'run_with_cache', 'site_kinds', 'layer_site', 'Corruption', 'collect_embedding_std',
@@ -35,7 +37,7 @@ _all_ = ['ModelAndTokenizer', 'load_model', 'predict_next', 'tiny_model', 'rando
          'plot_traces', 'average_indirect_effect', 'plot_aie', 'STATE_KINDS', 'trace_ssm_state',
          'fast_state_trace', 'reference_state_trace', 'state_aie', 'knockout_prob', 'knockout_curve',
          'plot_state_trace', 'effective_attention', 'token_matrix', 'tl_hook', 'trace_to_folder', 'compare_models', 'all_levels', 'plot_overview', 'load_known',
-         'world_as_known', 'train_toy_models', 'run_facts']
+         'world_as_known', 'train_toy_models', 'run_facts', 'edit_fact', 'edited', 'plant_fact']
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 
 
