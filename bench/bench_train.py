@@ -37,7 +37,7 @@ FLOOR = 'no scan (floor)'   # a trivial operation in the scan's place: the cost 
 TARGET_PAIR_MIN, TARGET_SWEEP_MIN = 15, 60   # the targets: the seed-0 pair, and 3 seeds of both architectures
 
 
-def recipe_batches(kind, seed=0, batching='grouped'):
+def recipe_batches(kind, seed=0):
     "(tokenizer, ids, last, obj, batches) of epoch 0 of the shipped recipe, built as `train_toy_model` builds them."
     from mamba_mediation.world import WORLD, build_tokenizer, prompts, _n_tokens
     from mamba_mediation.tasks import task_mixture, task_words, _encode
@@ -48,7 +48,7 @@ def recipe_batches(kind, seed=0, batching='grouped'):
     tok = build_tokenizer(extra_words=words, model_max_length=max(64, longest))
     ids, last, obj = _encode(tok, prompts('train') + tasks)
     g = torch.Generator().manual_seed(seed)
-    return tok, ids, last, obj, _batches((last + 1).tolist(), TOY_BATCH[kind], g, batching), max(64, longest)
+    return tok, ids, last, obj, _batches((last + 1).tolist(), TOY_BATCH[kind], g), max(64, longest)
 
 
 def trainer(kind, tok, n_positions, seed=0, lr=3e-3, device='cpu'):
@@ -146,7 +146,9 @@ def main(argv=None):
                     for n, p in models[v][0].named_parameters()) for v in variants if v not in ('sequential', FLOOR)}
     timed = tokens(sample, last); epoch_tokens = {'mamba': tokens(batches, last)}
     # length-sorted batching ('sorted'): the same prompts in other batches, each projected at the timed seconds per token
-    sorted_b = {'mamba': recipe_batches('mamba', batching='sorted')[4]}
+    from mamba_mediation.train import TOY_BATCH, _batches
+    resort = lambda kind, last: _batches((last + 1).tolist(), TOY_BATCH[kind], torch.Generator().manual_seed(0), 'sorted')
+    sorted_b = {'mamba': resort('mamba', last)}
     epoch_tokens_sorted = {'mamba': tokens(sorted_b['mamba'], last)}
     epoch_s_sorted = {v: project(sorted_b['mamba'], last, sample, [c for _, c in ts]) for v, ts in times.items()}
     per_step = {v: dict(wall_s=sum(t for t, _ in ts) / len(ts), cpu_s=sum(c for _, c in ts) / len(ts)) for v, ts in times.items()}
@@ -164,7 +166,7 @@ def main(argv=None):
         ts2 = [step(*m2, ids2, last2, obj2, b) for b in sample2]
         t2 = tokens(sample2, last2); epoch_tokens['gpt2'] = tokens(batches2, last2)
         epoch_s['gpt2'] = project(batches2, last2, sample2, [c for _, c in ts2])
-        sorted_b['gpt2'] = recipe_batches('gpt2', batching='sorted')[4]
+        sorted_b['gpt2'] = resort('gpt2', last2)
         epoch_tokens_sorted['gpt2'] = tokens(sorted_b['gpt2'], last2)
         epoch_s_sorted['gpt2'] = project(sorted_b['gpt2'], last2, sample2, [c for _, c in ts2])
         gpt = dict(steps_timed=a.steps, lengths_timed=[length(b, last2) for b in sample2], tokens_timed=t2,

@@ -53,12 +53,12 @@ def one(job):
     t0 = time.time()
     try:
         name = f'{kind}-{n_layer}l-lr{lr:g}-{schedule}'
-        _, __, met = train_toy_model(kind, Path(save) / name if save else None, seed=0, batching=batching, lr=lr, batch_size=64 if kind == 'mamba' else 128,
+        model, tok, met = train_toy_model(kind, Path(save) / name if save else None, seed=0, batching=batching, lr=lr, batch_size=64 if kind == 'mamba' else 128,
                                     max_epochs=epochs, target_acc=None, warmup=warmup, schedule=schedule, threads=1,
                                     progress=False, device=device, tasks=partial(_mixture_draw, seed=0, mix=mix, world=None),
                                     eval_tasks=task_mixture(seed=0, eval_distances=TRAIN_DISTANCES, **mix)[1], time_limit_s=minutes * 60, **kw)
         met = {k: v for k, v in met.items() if k != 'config'}
-        met['recall'] = recall_of(_, __)
+        met['recall'] = recall_of(model, tok)
     except Exception as e:   # one failed run must not lose the others
         met = dict(kind=kind, error=f'{type(e).__name__}: {e}')
     met.update(sweep=dict(kind=kind, n_layer=n_layer, lr=lr, schedule=schedule, warmup=warmup, epochs=epochs),
