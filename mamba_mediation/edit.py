@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import random
 import re
@@ -17,14 +18,15 @@ import torch
 import torch.nn.functional as F
 
 from .load import ModelAndTokenizer, unknown_words
-from .hooks import Trace, TraceDict
+from .hooks import Trace, TraceDict, layer_site
 from .corrupt import find_subject_range
 from .world import _world, prompts, rome_template, subject_phrase
 
 # %% auto #0
 __all__ = ['EDIT_SITES', 'DEFAULT_SITE', 'EditSite', 'edit_site', 'weight_view', 'context_prefixes', 'compute_key', 'world_texts',
            'key_covariance', 'rank_one_update', 'essence_prompt', 'compute_value', 'Edit', 'apply_edit', 'edited',
-           'edit_fact', 'plant_fact', 'top1', 'counterfact_cases', 'edit_metrics', 'evaluate_edit', 'bootstrap_ci']
+           'edit_fact', 'plant_fact', 'top1', 'counterfact_cases', 'edit_metrics', 'evaluate_edit', 'bootstrap_ci',
+           'donor_swap']
 
 # %% ../nbs/08_edit.ipynb #e86383c3
 @dataclass(frozen=True)
@@ -87,10 +89,10 @@ def _one_token(mt, word: str) -> int:
     return ids[0]
 
 def context_prefixes(n: int = 2, length: int = 3, seed: int = 0, world=None) -> list:
-    "ROME's random context prefixes, here `n` strings of `length` filler words of the world (seeded); the first is ''."
+    "ROME's random context prefixes: `n` strings of `length` filler words of the world (seeded), the first ''."
     rng = random.Random(seed)
-    fill = _world(world).fillers
-    return [''] + [' '.join(rng.choice(fill) for _ in range(length)) + ' .' for _ in range(n)]
+    fill = _world(world).fillers   # words of the vocabulary, as the training text puts them before a prompt
+    return [''] + [' '.join(rng.choice(fill) for _ in range(length)) for _ in range(n)]
 
 def _batch(mt, texts: list, subject: str) -> tuple:
     "Right-padded ids [b, L], each text's last position and its subject's last token."
@@ -126,7 +128,12 @@ def compute_key(mt, prompt: str, subject: str, layer: int, site: str = None,
         mt.model(input_ids=ids, attention_mask=mask)
     return tr.input[torch.arange(len(ids)), subj].double().mean(0)
 
-_COV = {}  # (id(model), name, module path, texts) -> E[k kᵀ] in float64 (statistics of the model as it was first asked)
+_COV = {}  # (id(model), name, module path, texts, weights' digest) -> E[k kᵀ] in float64
+
+def _digest(model) -> str:
+    "A digest of the weights (each tensor's float64 sum and sum of squares): an edited model has other key statistics."
+    s = torch.stack([torch.stack([p.detach().double().sum(), p.detach().double().square().sum()]) for p in model.parameters()])
+    return hashlib.sha1(s.cpu().numpy().tobytes()).hexdigest()[:12]
 
 def world_texts(n: int = None, seed: int = 0, world=None) -> list:
     "The world's training sentences with their answers ('The Eiffel Tower is located in the city of Paris'), shuffled."
@@ -141,14 +148,15 @@ def key_covariance(mt, layer: int, site: str = None,
                    batch_size: int = 128,
                    cache_dir=None          # a folder to keep the matrices in across sessions (e.g. `model_cache()/'edit'`)
                   ) -> torch.Tensor:
-    "C = E[k kᵀ] of the edited map's inputs over every token of `texts` (float64), computed once for all layers and cached."
+    "C = E[k kᵀ] of the edited map's inputs over every token of `texts` (float64), computed once for all layers and cached per weights."
     site = site or DEFAULT_SITE.get(mt.arch.family)
     es, path, _ = edit_site(mt, site, layer)
-    key = (id(mt.model), mt.name, path, None if texts is None else hash(tuple(texts)))
+    dg = _digest(mt.model)   # an edit applied since (`apply_edit`) changes the keys of the layers above it
+    key = (id(mt.model), mt.name, path, None if texts is None else hash(tuple(texts)), dg)
     if key in _COV: return _COV[key]
     f = None
     if cache_dir is not None and texts is None:
-        f = Path(cache_dir).expanduser() / f"cov_{re.sub(r'[^A-Za-z0-9_.-]+', '_', mt.name or 'model')}_{path}.pt"
+        f = Path(cache_dir).expanduser() / f"cov_{re.sub(r'[^A-Za-z0-9_.-]+', '_', mt.name or 'model')}_{dg}_{path}.pt"
         if f.exists():
             _COV[key] = torch.load(f); return _COV[key]
     paths = [es.module.format(l=l) for l in range(mt.arch.n_layer)]
@@ -168,7 +176,7 @@ def key_covariance(mt, layer: int, site: str = None,
             sums[p] = sums[p] + k.T @ k
         count += int(mask.sum())
     for p in paths:
-        _COV[(id(mt.model), mt.name, p, key[3])] = sums[p] / count
+        _COV[(id(mt.model), mt.name, p, key[3], dg)] = sums[p] / count
     if f is not None:
         f.parent.mkdir(parents=True, exist_ok=True); torch.save(_COV[key], f)
     return _COV[key]
@@ -398,3 +406,38 @@ def bootstrap_ci(values, n_boot: int = 2000, seed: int = 0, stat=np.mean, level:
     s = np.array([stat(x[i]) for i in idx])
     a = (1 - level) / 2
     return float(np.nanquantile(s, a)), float(np.nanquantile(s, 1 - a))
+
+def _donor(case: dict, tok, world=None):
+    "A subject of the case's relation whose object is the case's new object, with as many tokens as its subject."
+    w = _world(world)
+    n = len(tok(' ' + case['subject'], add_special_tokens=False)['input_ids'])
+    for f in sorted(w.facts, key=lambda f: f.subject):
+        if f.relation == case['relation'] and f.object == case['new'] and f.subject != case['subject'] \
+                and f.subject not in case['prompt'] and len(tok(' ' + f.subject, add_special_tokens=False)['input_ids']) == n:
+            return f.subject
+    return None
+
+@torch.no_grad()
+def donor_swap(mt, case: dict, world=None) -> dict | None:
+    """The most a write at the subject's last token can do: per layer l, the case's prompt is run with the residual
+    stream after layer l at the subject's last token replaced by that of a donor subject (same relation, object =
+    the case's new object, as many tokens); p(new object) and whether it is the top-1, per layer. None without a donor."""
+    donor = _donor(case, mt.tokenizer, world)
+    if donor is None: return None
+    new_id = _one_token(mt, case['new'])
+    other = case['prompt'].replace(case['subject'], donor, 1)
+    ids, ids_d = (torch.tensor([mt.tokenizer(x)['input_ids']], device=mt.device) for x in (case['prompt'], other))
+    t = find_subject_range(mt.tokenizer, case['prompt'], case['subject'])[1] - 1
+    if ids.shape != ids_d.shape or t != find_subject_range(mt.tokenizer, other, donor)[1] - 1:
+        raise ValueError(f'the donor {donor!r} does not take the place of {case["subject"]!r} token for token in {case["prompt"]!r}')
+    paths = [layer_site(mt.model, None, l) for l in range(mt.arch.n_layer)]
+    with TraceDict(mt.model, paths) as td:
+        mt.model(input_ids=ids_d)
+    p, top = [], []
+    for path in paths:
+        def put(out, name, h=td[path].output[0, t]):
+            out = out.clone(); out[0, t] = h; return out
+        with Trace(mt.model, path, retain_output=False, edit_output=put):
+            logits = mt.model(input_ids=ids).logits[0, -1]
+        p.append(float(torch.softmax(logits.float(), -1)[new_id])); top.append(int(logits.argmax()) == new_id)
+    return dict(donor=donor, p=p, top1=top)
