@@ -242,13 +242,15 @@ def embedding_states(mt,  # `ModelAndTokenizer`
 
 def bootstrap_mean(values: np.ndarray,  # [..., samples]: e.g. 1/0 correct per fact, or a paired difference of two methods
                    n_boot: int = 1000, level: float = 0.95, seed: int = 0,
-                   ) -> tuple:  # (mean, lower, upper), each of shape values.shape[:-1]
+                   return_boot: bool = False,  # also return the resampled means [..., n_boot]
+                   ) -> tuple:  # (mean, lower, upper), each of shape values.shape[:-1] (and the resampled means)
     "Mean over the last axis with a percentile bootstrap interval; samples (facts) are resampled, the same draws for every leading index."
     v = np.asarray(values, dtype=float)
     idx = np.random.default_rng(seed).integers(0, v.shape[-1], (n_boot, v.shape[-1]))
     boot = v[..., idx].mean(-1)  # [..., n_boot]
     q = (1 - level) / 2
-    return v.mean(-1), np.quantile(boot, q, axis=-1), np.quantile(boot, 1 - q, axis=-1)
+    out = v.mean(-1), np.quantile(boot, q, axis=-1), np.quantile(boot, 1 - q, axis=-1)
+    return out + (boot,) if return_boot else out
 
 
 # %% ../nbs/04b_roles.ipynb #775fa77a

@@ -126,6 +126,7 @@ def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def fact_bootstrap_spearman(xs: Sequence,  # one array of cells per fact
                             ys: Sequence,  # the matching cells of the other quantity, per fact
                             n_boot: int = 200, level: float = 0.95, seed: int = 0,
+                            return_boot: bool = False,  # also return the resampled ρ ('boot', [n_boot]; the same draws for the same number of facts and seed)
                             ) -> dict:  # rho, lower, upper, n (cells), facts (with at least one cell)
     "Spearman ρ (scipy) over the cells of all facts, with a percentile bootstrap interval that resamples facts (a fact's cells go together), not cells."
     import warnings
@@ -144,7 +145,8 @@ def fact_bootstrap_spearman(xs: Sequence,  # one array of cells per fact
         boot = _spearman_rows(pad(x), pad(y))
     q = (1 - level) / 2
     lo, hi = (np.nanquantile(boot, [q, 1 - q]) if np.isfinite(boot).any() else (np.nan, np.nan))
-    return dict(rho=float(rho), lower=float(lo), upper=float(hi), n=int(len(x)), facts=int(sum(np.size(v) > 0 for v in xs)))
+    out = dict(rho=float(rho), lower=float(lo), upper=float(hi), n=int(len(x)), facts=int(sum(np.size(v) > 0 for v in xs)))
+    return dict(out, boot=boot) if return_boot else out
 
 
 def selection_effect_correlation(shifts: Sequence[SelectionShift],  # one per fact
@@ -201,7 +203,7 @@ def stratified_correlation(cells: dict,  # one Mamba of `load_cells`
                            groups: Sequence[str] = TOKEN_GROUPS,
                            min_facts: int = 20,  # leave out strata with cells from fewer facts (e.g. middle subject tokens: few subjects are 3+ tokens)
                            n_boot: int = 200, seed: int = 0,
-                           ) -> 'pd.DataFrame':  # one row per (group, layer, selection parameter)
+                           ) -> 'pd.DataFrame':  # one row per (group, layer, selection parameter); 'boot': its resampled ρ (the same draws of facts in every stratum)
     "Spearman ρ between the selection's shift and the indirect effect within each stratum (token group × layer), with intervals that resample facts."
     import pandas as pd
     rows = []
@@ -210,7 +212,7 @@ def stratified_correlation(cells: dict,  # one Mamba of `load_cells`
             ys = group_cells(cells, effect, g, l)
             if sum(len(v) > 0 for v in ys) < min_facts: continue
             for k in SELECTION:
-                r = fact_bootstrap_spearman(group_cells(cells, f'shift/{k}', g, l), ys, n_boot, seed=seed)
+                r = fact_bootstrap_spearman(group_cells(cells, f'shift/{k}', g, l), ys, n_boot, seed=seed, return_boot=True)
                 rows.append(dict(group=g, layer=l, parameter=k, **r))
     return pd.DataFrame(rows)
 
