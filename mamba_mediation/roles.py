@@ -16,7 +16,8 @@ from .localize import _rec, _ssm_run, is_ssm
 
 # %% auto #0
 __all__ = ['POSITIONS', 'ROLES', 'collect_states', 'pca_2d', 'probe_accuracy', 'chance_level', 'plot_pca', 'trajectories',
-           'plot_trajectories', 'selection_profiles', 'cluster_selection']
+           'plot_trajectories', 'probe_predictions', 'majority_predictions', 'embedding_states', 'bootstrap_mean',
+           'selection_profiles', 'cluster_selection', 'token_ids', 'remove_token_identity']
 
 # %% ../nbs/04b_roles.ipynb #b1f6b7a1
 POSITIONS = ('last subject token', 'last token')
@@ -165,6 +166,93 @@ def plot_trajectories(tr: dict, ax=None, title: str = ''):
     ax.legend(fontsize=9, loc='upper left', bbox_to_anchor=(1.01, 1))
     return ax
 
+# %% ../nbs/04b_roles.ipynb #5891bff4
+def _folds(labels, folds: int, seed: int) -> list:
+    "Stratified folds over every sample (labels rarer than `folds` are spread as far as they go); the same splits for a probe and its baselines."
+    import warnings
+    from sklearn.model_selection import StratifiedKFold
+    labels = np.asarray(labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # sklearn warns that some labels have fewer members than folds: they stay, always partly unseen
+        return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(labels)), labels))
+
+
+def probe_predictions(X: np.ndarray,  # [samples, layers, features]
+                      labels: Sequence,  # one label per sample (e.g. the answer)
+                      folds: int = 3,  # stratified cross-validation folds (every sample is predicted once, by a probe not trained on it)
+                      pca_dims: int | None = 32,  # reduce to this many components first (fit on the training folds only); None: no reduction
+                      seed: int = 0,
+                      ) -> np.ndarray:  # [layers, samples] cross-validated predictions
+    "Linear probe per layer over every sample: each sample's label as predicted by a probe trained on the other folds (`probe_accuracy`'s estimator)."
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.decomposition import PCA
+    labels = np.asarray(labels)
+    if X.ndim != 3 or X.shape[0] != len(labels): raise ValueError(f"X must be [samples, layers, features] with one label per sample; got {X.shape} and {len(labels)} labels")
+    if len(np.unique(labels)) < 2: raise ValueError("a probe needs at least two different labels")
+    out = np.empty((X.shape[1], len(labels)), dtype=labels.dtype)
+    for tr, te in _folds(labels, folds, seed):
+        for l in range(X.shape[1]):
+            if len(np.unique(labels[tr])) < 2: out[l, te] = labels[tr][0]; continue
+            steps = [StandardScaler()]
+            if pca_dims and pca_dims < min(X.shape[2], len(tr)): steps.append(PCA(pca_dims, random_state=seed))
+            steps.append(LogisticRegression(max_iter=1000))
+            out[l, te] = make_pipeline(*steps).fit(X[tr, l], labels[tr]).predict(X[te, l])
+    return out
+
+
+def majority_predictions(labels: Sequence,  # one label per sample (e.g. the answer)
+                         groups: Sequence | None = None,  # one group per sample (e.g. the relation); None: one group
+                         folds: int = 3,  # the same stratified folds as `probe_predictions`
+                         seed: int = 0,
+                         ) -> np.ndarray:  # [samples] cross-validated predictions
+    "Majority baseline: each sample gets the most frequent training-fold label of its group (ties: the label that sorts first; a group absent from the training folds: the overall majority)."
+    labels = np.asarray(labels)
+    groups = np.zeros(len(labels), int) if groups is None else np.asarray(groups)
+    if len(groups) != len(labels): raise ValueError(f"one group per label: got {len(groups)} groups for {len(labels)} labels")
+    def top(y):
+        v, c = np.unique(y, return_counts=True)
+        return v[np.argmax(c)]
+    out = np.empty(len(labels), dtype=labels.dtype)
+    for tr, te in _folds(labels, folds, seed):
+        overall = top(labels[tr])
+        best = {g: top(labels[tr][groups[tr] == g]) for g in np.unique(groups[tr])}
+        out[te] = [best.get(g, overall) for g in groups[te]]
+    return out
+
+
+@torch.no_grad()
+def embedding_states(mt,  # `ModelAndTokenizer`
+                     records: Sequence,  # facts (prompt, subject, attribute)
+                     where: Sequence[str] = POSITIONS,  # token groups read
+                     ) -> dict:  # ('embedding', group) -> [facts, 1, dim]
+    "The input token embedding (no layer, no position embedding) at the last subject token and the last token: the probe's no-computation baseline, shaped like `collect_states`."
+    mt = as_mt(mt)
+    W = mt.model.get_input_embeddings().weight
+    out = {}
+    for r in records:
+        p, s, _ = _rec(r)
+        ids = mt.tokenizer(p)['input_ids']
+        b, e = find_subject_range(mt.tokenizer, p, s)
+        pos = {'last subject token': e - 1, 'last token': len(ids) - 1}
+        for g in where: out.setdefault(('embedding', g), []).append(W[ids[pos[g]]].float().cpu().numpy()[None])
+    return {k: np.stack(v) for k, v in out.items()}
+
+
+def bootstrap_mean(values: np.ndarray,  # [..., samples]: e.g. 1/0 correct per fact, or a paired difference of two methods
+                   n_boot: int = 1000, level: float = 0.95, seed: int = 0,
+                   return_boot: bool = False,  # also return the resampled means [..., n_boot]
+                   ) -> tuple:  # (mean, lower, upper), each of shape values.shape[:-1] (and the resampled means)
+    "Mean over the last axis with a percentile bootstrap interval; samples (facts) are resampled, the same draws for every leading index."
+    v = np.asarray(values, dtype=float)
+    idx = np.random.default_rng(seed).integers(0, v.shape[-1], (n_boot, v.shape[-1]))
+    boot = v[..., idx].mean(-1)  # [..., n_boot]
+    q = (1 - level) / 2
+    out = v.mean(-1), np.quantile(boot, q, axis=-1), np.quantile(boot, 1 - q, axis=-1)
+    return out + (boot,) if return_boot else out
+
+
 # %% ../nbs/04b_roles.ipynb #775fa77a
 ROLES = ('BOS', 'subject (not last)', 'last subject token', 'relation word', 'last token')
 
@@ -208,3 +296,25 @@ def cluster_selection(X: np.ndarray,  # [tokens, features] from `selection_profi
     tab = pd.crosstab(pd.Series(lab, name='cluster'), pd.Series(np.asarray(roles), name='role'))
     tab = tab[[r for r in ROLES if r in tab.columns]]
     return lab, tab, float(normalized_mutual_info_score(roles, lab))
+
+
+def token_ids(mt,  # `ModelAndTokenizer`
+              records: Sequence,  # the facts passed to `selection_profiles`
+              ) -> np.ndarray:  # [tokens]
+    "The token id of every token of every prompt, in the order of `selection_profiles`' rows."
+    mt = as_mt(mt)
+    return np.concatenate([np.asarray(mt.tokenizer(_rec(r)[0])['input_ids']) for r in records])
+
+
+def remove_token_identity(X: np.ndarray,  # [tokens, features], e.g. from `selection_profiles`
+                          ids: Sequence,  # [tokens] token ids (`token_ids`)
+                          min_count: int = 2,  # keep only tokens whose id occurs at least this often (a single occurrence leaves nothing)
+                          ) -> tuple:  # (residual profiles [kept, features], kept mask [tokens])
+    "Each profile minus the mean profile of its token id: what the selection holds beyond which token it is."
+    ids = np.asarray(ids)
+    if len(ids) != len(X): raise ValueError(f"one token id per profile: got {len(ids)} ids for {len(X)} profiles")
+    vals, inv, cnt = np.unique(ids, return_inverse=True, return_counts=True)
+    means = np.zeros((len(vals), X.shape[1])); np.add.at(means, inv, X); means /= cnt[:, None]
+    keep = cnt[inv] >= min_count
+    return (X - means[inv])[keep], keep
+

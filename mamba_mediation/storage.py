@@ -21,7 +21,8 @@ from .localize import (_rec, _ssm_run, is_ssm, kind_label, spread, world_facts, 
 
 # %% auto #0
 __all__ = ['SELECTION', 'DECOMP_PARTS', 'DECOMP_GROUPS', 'SelectionShift', 'selection_shift', 'plot_selection_shift',
-           'plot_selection_evolution', 'selection_effect_correlation', 'decompose', 'plot_decomposition',
+           'plot_selection_evolution', 'fact_bootstrap_spearman', 'selection_effect_correlation', 'load_cells',
+           'group_cells', 'stratified_correlation', 'peak_distribution', 'decompose', 'plot_decomposition',
            'run_fact_averages']
 
 # %% ../nbs/04a_storage.ipynb #408f6c58
@@ -107,11 +108,53 @@ def plot_selection_evolution(s: SelectionShift, param: str = 'delta', layers: Se
     return fig
 
 
+def _fact_draws(n_facts: int, n_boot: int, seed: int) -> np.ndarray:
+    "Bootstrap resamples of facts: how often each fact is drawn in each resample [n_boot, facts]."
+    rng = np.random.default_rng(seed)
+    return np.stack([np.bincount(rng.integers(0, n_facts, n_facts), minlength=n_facts) for _ in range(n_boot)])
+
+
+def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    "Spearman ρ of each row pair of [samples, cells] arrays, NaN cells left out: Pearson's r of scipy's ranks (`rankdata`, ties averaged)."
+    from scipy.stats import rankdata
+    rx, ry = rankdata(x, axis=1, nan_policy='omit'), rankdata(y, axis=1, nan_policy='omit')
+    rx, ry = rx - np.nanmean(rx, 1, keepdims=True), ry - np.nanmean(ry, 1, keepdims=True)
+    den = np.sqrt(np.nansum(rx * rx, 1) * np.nansum(ry * ry, 1))
+    return np.where(den > 0, np.nansum(rx * ry, 1) / np.where(den > 0, den, 1), np.nan)
+
+
+def fact_bootstrap_spearman(xs: Sequence,  # one array of cells per fact
+                            ys: Sequence,  # the matching cells of the other quantity, per fact
+                            n_boot: int = 200, level: float = 0.95, seed: int = 0,
+                            return_boot: bool = False,  # also return the resampled ρ ('boot', [n_boot]; the same draws for the same number of facts and seed)
+                            ) -> dict:  # rho, lower, upper, n (cells), facts (with at least one cell)
+    "Spearman ρ (scipy) over the cells of all facts, with a percentile bootstrap interval that resamples facts (a fact's cells go together), not cells."
+    import warnings
+    from scipy.stats import spearmanr
+    if len(xs) != len(ys) or not len(xs): raise ValueError("pass the cells of at least one fact, the same facts for both quantities")
+    x, y = np.concatenate([np.ravel(v) for v in xs]), np.concatenate([np.ravel(v) for v in ys])
+    if len(x) != len(y): raise ValueError(f"{len(x)} cells against {len(y)}: pass matching cells")
+    fact = np.repeat(np.arange(len(xs)), [np.size(v) for v in xs])
+    draws = [np.repeat(np.arange(len(x)), w[fact]) for w in _fact_draws(len(xs), n_boot, seed)]  # the cells of each resample
+    idx = np.full((n_boot, max(map(len, draws))), -1)
+    for i, r in enumerate(draws): idx[i, :len(r)] = r
+    pad = lambda v: np.where(idx >= 0, np.append(v, np.nan)[idx], np.nan)  # [n_boot, cells], NaN beyond a resample's cells
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # a constant sample has no ρ (nan, left out of the quantiles)
+        rho = spearmanr(x, y)[0]
+        boot = _spearman_rows(pad(x), pad(y))
+    q = (1 - level) / 2
+    lo, hi = (np.nanquantile(boot, [q, 1 - q]) if np.isfinite(boot).any() else (np.nan, np.nan))
+    out = dict(rho=float(rho), lower=float(lo), upper=float(hi), n=int(len(x)), facts=int(sum(np.size(v) > 0 for v in xs)))
+    return dict(out, boot=boot) if return_boot else out
+
+
 def selection_effect_correlation(shifts: Sequence[SelectionShift],  # one per fact
                                  traces: Sequence[TraceResult],  # the matching traces (same prompts), any kind
-                                 ) -> dict:
-    "Spearman correlation, over every (fact, position ≥ first subject token, layer) cell, between the selection's shift and the trace's indirect effect."
-    from scipy.stats import spearmanr
+                                 n_boot: int = 200,  # bootstrap resamples of the facts for the interval
+                                 seed: int = 0,
+                                 ) -> dict:  # 'delta' | 'B' | 'C' -> rho, lower, upper, n (cells), facts
+    "Spearman correlation, over every (fact, position ≥ first subject token, layer) cell, between the selection's shift and the trace's indirect effect; its interval resamples facts, since the cells of a fact are not independent."
     if len(shifts) != len(traces) or not shifts: raise ValueError("pass one trace per selection shift (same prompts, same order)")
     out = {}
     for k in SELECTION:
@@ -121,10 +164,77 @@ def selection_effect_correlation(shifts: Sequence[SelectionShift],  # one per fa
                 raise ValueError(f"shift {s.shift[k].shape} and trace {r.scores.shape} do not match: trace the same prompt")
             b = s.subject_range[0]
             xs.append(s.shift[k][b:].ravel()); ys.append(r.indirect_effect[b:].ravel())
-        x, y = np.concatenate(xs), np.concatenate(ys)
-        rho, p = spearmanr(x, y)
-        out[k] = dict(rho=float(rho), p=float(p), n=int(len(x)))
+        out[k] = fact_bootstrap_spearman(xs, ys, n_boot, seed=seed)
     return out
+
+
+# %% ../nbs/04a_storage.ipynb #49d0120d
+def load_cells(path=None,  # the .npz of `bench/selection_cells.py` (default: nbs/data/selection_cells.npz)
+               ) -> dict:  # model -> {'kinds': kind -> [facts, tokens, layers], 'length', 'subject_range', 'prompts', ...}
+    "Per-fact cells (indirect effects per kind, selection shifts) saved by `bench/selection_cells.py`, with their settings."
+    path = Path(path) if path is not None else Path('data') / 'selection_cells.npz'
+    if not path.exists(): raise FileNotFoundError(f"no saved cells at {path}; regenerate them with python bench/selection_cells.py")
+    meta = json.loads(path.with_suffix('.json').read_text())
+    with np.load(path) as f: arrays = {k: f[k] for k in f.files}
+    out = {}
+    for m, info in meta['models'].items():
+        kinds = {k[len(m) + 1:]: v for k, v in arrays.items() if k.startswith(m + '/') and v.ndim == 3}
+        out[m] = dict(info, kinds=kinds, length=arrays[f'{m}/length'], subject_range=arrays[f'{m}/subject_range'], samples=meta['samples'])
+    return out
+
+
+def group_cells(cells: dict,  # one model of `load_cells`
+                kind: str,  # a kind ('resid', 'h', …) or a shift ('shift/delta', …)
+                group: str,  # a token group of `TOKEN_GROUPS`
+                layer: int | None = None,  # one layer (None: all layers)
+                ) -> list:  # per fact: the cells [positions] (or [positions, layers]) of the group
+    "The cells of one token group (ROME's six, from each fact's length and subject range), fact by fact."
+    if group not in TOKEN_GROUPS: raise ValueError(f"unknown token group {group!r}; one of {TOKEN_GROUPS}")
+    a = cells['kinds'][kind]
+    out = []
+    for f, (T, sr) in enumerate(zip(cells['length'], cells['subject_range'])):
+        pos = token_groups(int(T), tuple(int(v) for v in sr))[group]
+        out.append(a[f, pos] if layer is None else a[f, pos, layer])
+    return out
+
+
+def stratified_correlation(cells: dict,  # one Mamba of `load_cells`
+                           effect: str = 'delta+B+C',  # the trace whose indirect effect is correlated ('delta+B+C' or 'resid')
+                           groups: Sequence[str] = TOKEN_GROUPS,
+                           min_facts: int = 20,  # leave out strata with cells from fewer facts (e.g. middle subject tokens: few subjects are 3+ tokens)
+                           n_boot: int = 200, seed: int = 0,
+                           ) -> 'pd.DataFrame':  # one row per (group, layer, selection parameter); 'boot': its resampled ρ (the same draws of facts in every stratum)
+    "Spearman ρ between the selection's shift and the indirect effect within each stratum (token group × layer), with intervals that resample facts."
+    import pandas as pd
+    rows = []
+    for g in groups:
+        for l in range(cells['kinds'][effect].shape[2]):
+            ys = group_cells(cells, effect, g, l)
+            if sum(len(v) > 0 for v in ys) < min_facts: continue
+            for k in SELECTION:
+                r = fact_bootstrap_spearman(group_cells(cells, f'shift/{k}', g, l), ys, n_boot, seed=seed, return_boot=True)
+                rows.append(dict(group=g, layer=l, parameter=k, **r))
+    return pd.DataFrame(rows)
+
+
+def peak_distribution(cells: dict,  # one model of `load_cells`
+                      kind: str,  # the kind whose AIE peaks
+                      groups: Sequence[str],  # the token groups searched (the peak is over (group, layer))
+                      n_boot: int = 200, seed: int = 0,
+                      ) -> dict:  # peak (group, layer) of the mean, its AIE, and the share of bootstrap resamples picking each (group, layer)
+    "Where the AIE of a kind peaks over the facts, and how often a bootstrap resample of the facts puts the peak at each (group, layer)."
+    E = np.stack([np.stack([np.nanmean(v, 0) if len(v) else np.full(cells['kinds'][kind].shape[2], np.nan) for v in group_cells(cells, kind, g)])
+                  for g in groups], 1)  # [facts, groups, layers]: each fact's mean effect over the group's positions
+    def peak(w):
+        n = (w[:, None, None] * np.isfinite(E)).sum(0)
+        m = np.where(n > 0, (w[:, None, None] * np.nan_to_num(E)).sum(0) / np.maximum(n, 1), -np.inf)
+        return np.unravel_index(np.argmax(m), m.shape), m
+    (gi, l), m = peak(np.ones(len(E)))
+    picks = [peak(w)[0] for w in _fact_draws(len(E), n_boot, seed)]
+    share = {}
+    for gb, lb in picks: share[(groups[gb], int(lb))] = share.get((groups[gb], int(lb)), 0) + 1 / n_boot
+    return dict(group=groups[gi], layer=int(l), aie=float(m[gi, l]), share=dict(sorted(share.items(), key=lambda kv: -kv[1])))
+
 
 # %% ../nbs/04a_storage.ipynb #5016f782
 DECOMP_PARTS = ('h', 'conv', 'delta+B+C')  # the mechanisms inside a Mamba layer

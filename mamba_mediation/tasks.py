@@ -12,8 +12,8 @@ from .world import WORLD, _world, _SPLIT, _n_tokens, prompts, rome_template, sub
 # %% auto #0
 __all__ = ['IN_CONTEXT_LAYOUTS', 'TRAIN_DISTANCES', 'EVAL_DISTANCES', 'long_range_prompts', 'in_context_prompts',
            'in_context_controls', 'layout_baseline', 'two_hop_chains', 'two_hop_prompts', 'task_words',
-           'evaluate_facts', 'accuracy_by_relation', 'evaluate_tasks', 'wilson_interval', 'recall_verdict',
-           'associative_recall', 'task_mixture']
+           'majority_baseline', 'evaluate_facts', 'accuracy_by_relation', 'evaluate_tasks', 'wilson_interval',
+           'recall_verdict', 'associative_recall', 'task_mixture']
 
 # %% ../nbs/05a_tasks.ipynb #c8b45a95
 def _word_list(words, w, what, fname) -> tuple:
@@ -267,6 +267,19 @@ def task_words(tasks: list  # prompt dicts of any task
               ) -> list:
     "Every word of the prompts and objects (to extend a tokenizer's vocabulary before training on them), sorted."
     return sorted({x for p in tasks for x in _SPLIT.findall(p['prompt'])} | {p['object'] for p in tasks})
+
+# %% ../nbs/05a_tasks.ipynb #0e2e5385
+def majority_baseline(prompts: list,       # prompt dicts (e.g. of `two_hop_prompts`)
+                      key: str = 'relation'  # the field that groups them: for two-hop prompts, the composition (relation pair)
+                     ) -> float:
+    "Accuracy of answering every prompt with the most frequent object of its group (the prompts sharing `key`): what knowing the composition alone scores."
+    if not prompts: raise ValueError('majority_baseline needs a non-empty list of prompts')
+    groups = {}
+    for p in prompts:
+        counts = groups.setdefault(p[key], {})
+        counts[p['object']] = counts.get(p['object'], 0) + 1
+    return sum(max(c.values()) for c in groups.values()) / len(prompts)
+
 
 # %% ../nbs/05a_tasks.ipynb #8f2ad334
 def _answer_id(tokenizer, obj):
