@@ -199,9 +199,9 @@ def rank_one_update(W: torch.Tensor,   # the edited block of the weight, [out, i
 
 # %% ../nbs/08_edit.ipynb #6fc15823
 def essence_prompt(subject: str, world=None) -> str:
-    "ROME's essence prompt, whose next-token distribution the KL term keeps: '{subject} is a'."
+    "ROME's essence prompt, whose next-token distribution the KL term keeps: '{subject} is a' (the subject as written)."
     s = subject_phrase(subject, _world(world)) if subject in {f.subject for f in _world(world).facts} else subject
-    return f'{s[0].upper()}{s[1:]} is a'
+    return s + ' is a' if s.startswith(subject) else f'{s[0].upper()}{s[1:]} is a'  # an article is capitalised, a subject never
 
 def compute_value(mt, prompt: str, subject: str, new_object: str, layer: int, site: str = None,
                   prefixes: list = None,     # context prefixes (default `context_prefixes()`)

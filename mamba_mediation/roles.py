@@ -23,6 +23,13 @@ __all__ = ['POSITIONS', 'ROLES', 'collect_states', 'pca_2d', 'probe_accuracy', '
 POSITIONS = ('last subject token', 'last token')
 
 
+def _positions(mt, r):
+    "A fact's prompt, its token ids and the positions of the token groups read (last subject token, last token)."
+    p, s, _ = _rec(r)
+    ids = mt.tokenizer(p)['input_ids']
+    e = find_subject_range(mt.tokenizer, p, s)[1]
+    return p, ids, {'last subject token': e - 1, 'last token': len(ids) - 1}
+
 @torch.no_grad()
 def collect_states(mt,  # `ModelAndTokenizer`
                    records: Sequence,  # facts (prompt, subject, attribute)
@@ -33,10 +40,7 @@ def collect_states(mt,  # `ModelAndTokenizer`
     ssm, st = is_ssm(mt), LayerStack(mt.model)
     out = {}
     for r in records:
-        p, s, _ = _rec(r)
-        ids = mt.tokenizer(p)['input_ids']
-        b, e = find_subject_range(mt.tokenizer, p, s)
-        pos = {'last subject token': e - 1, 'last token': len(ids) - 1}
+        p, ids, pos = _positions(mt, r)
         x = mt.model.get_input_embeddings()(torch.tensor([ids], device=mt.device))
         if ssm:
             run, resid = _ssm_run(mt, x)
@@ -232,10 +236,7 @@ def embedding_states(mt,  # `ModelAndTokenizer`
     W = mt.model.get_input_embeddings().weight
     out = {}
     for r in records:
-        p, s, _ = _rec(r)
-        ids = mt.tokenizer(p)['input_ids']
-        b, e = find_subject_range(mt.tokenizer, p, s)
-        pos = {'last subject token': e - 1, 'last token': len(ids) - 1}
+        p, ids, pos = _positions(mt, r)
         for g in where: out.setdefault(('embedding', g), []).append(W[ids[pos[g]]].float().cpu().numpy()[None])
     return {k: np.stack(v) for k, v in out.items()}
 
