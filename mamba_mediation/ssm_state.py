@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from .load import arch_info
 from .hooks import selective_scan, mamba2_scan, is_transparent, restore_mixers, ensure_transparent
 from .corrupt import as_mt, find_subject_range, as_corruption, resolve_sigma, corrupt_embeddings, _corrupted_chunks
-from .trace import (TraceResult, plot_trace_heatmap, layer_window, _chunked, _answer_id, _spaced, check_prompt,
+from .trace import (TraceResult, plot_trace_heatmap, layer_window, _chunked, answer_token, check_prompt,
                                    check_samples, _check_budget)
 from .aie import token_groups, TOKEN_GROUPS, AIEResult, aie_from_results
 from .moved import moved_attr
@@ -536,7 +536,7 @@ def trace_ssm_state(mt,  # `ModelAndTokenizer` or (model, tokenizer) of a Mamba 
     with torch.no_grad(): clean = model(input_ids=input_ids[None]).logits[0, -1].float()
     pred = int(clean.argmax())
     prediction = tok.decode([pred])
-    aid, answer_str = _answer_id(mt, _spaced(prompt, answer), pred)
+    aid, answer_str = answer_token(mt, prompt, answer, pred)
     correct = pred == aid if expect is None else prediction.strip() == str(expect).strip()
     n = len(model.backbone.layers)
     res = TraceResult(np.full((len(ids), n), np.nan), float('nan'), float(torch.softmax(clean, -1)[aid]),
