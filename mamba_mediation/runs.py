@@ -121,7 +121,7 @@ def _pct(v) -> str: return '—' if v is None or v != v else f"{100 * v:.0f}%"
 def _screen_line(s: dict) -> str:
     "One line on a screened run: the share of the screen's estimate the traced cells hold, and of the exact effect where it was traced in full."
     if not s['units']: return f"screen: top {s['k']} cells per unit; no unit screened by this process"
-    out = (f"screen: the {s['k']} best cells of each {'/'.join(s['kinds'])} unit traced exactly ({s['units']} units); they hold "
+    out = (f"screen: the {s['k']} best cells of each {'/'.join(s['kinds'])} unit traced exactly ({s['units']} unit{'s' if s['units'] != 1 else ''}); they hold "
            f"{_pct(s['screen_share'])} of the screen's estimated effect (min {_pct(s['screen_share_min'])})")
     if s['checked']:
         out += (f"; on {s['checked']} units traced in full they reach {_pct(s['peak_recovered'])} of the exact peak effect "
@@ -472,7 +472,7 @@ def cli_main(args) -> int:
                      window=args.window, sigma_from=args.sigma_from, seed=args.seed, limit=args.limit,
                      device=args.device, dtype=args.dtype, budget_mb=args.budget_mb, check_fp32=args.check_fp32,
                      threads='auto' if args.threads is None else args.threads,
-                     screen=getattr(args, 'screen', None), screen_check=getattr(args, 'screen_check', 2),
+                     screen=args.screen, screen_check=args.screen_check,
                      progress=not args.no_progress, log=lambda s: print(s, file=sys.stderr, flush=True))
     if summ.interrupted: return 128 + (summ.signum or signal.SIGINT)  # 130 after Ctrl-C, 143 after SIGTERM
     if rank == 0: print(summ, flush=True)
