@@ -8,10 +8,10 @@ __all__ = ['ModelAndTokenizer', 'load_model', 'predict_next', 'tiny_model', 'ran
            'run_with_cache', 'site_kinds', 'layer_site', 'Corruption', 'collect_embedding_std', 'find_subject_range',
            'TraceResult', 'calculate_hidden_flow', 'default_kinds', 'plot_trace_heatmap', 'plot_traces',
            'average_indirect_effect', 'plot_aie', 'STATE_KINDS', 'trace_ssm_state', 'fast_state_trace',
-           'reference_state_trace', 'state_aie', 'knockout_prob', 'knockout_curve', 'plot_state_trace',
-           'effective_attention', 'token_matrix', 'tl_hook', 'trace_to_folder', 'compare_models', 'all_levels',
-           'plot_overview', 'load_known', 'world_as_known', 'train_toy_models', 'run_facts', 'edit_fact', 'edited',
-           'plant_fact']
+           'reference_state_trace', 'state_aie', 'plot_state_trace', 'knockout_prob', 'knockout_curve',
+           'knockout_windows', 'attention_knockout_prob', 'effective_attention', 'token_matrix', 'tl_hook',
+           'trace_to_folder', 'compare_models', 'all_levels', 'plot_overview', 'load_known', 'world_as_known',
+           'train_toy_models', 'run_facts', 'edit_fact', 'edited', 'plant_fact']
 
 # %% ../nbs/index.ipynb #6e5c542d
 # The top-level API (`from mamba_mediation import load_model, ...`), imported on first use so that
@@ -23,7 +23,8 @@ _API = {
     'trace': ('TraceResult', 'calculate_hidden_flow', 'default_kinds', 'plot_trace_heatmap', 'plot_traces'),
     'aie': ('average_indirect_effect', 'plot_aie'),
     'ssm_state': ('STATE_KINDS', 'trace_ssm_state', 'fast_state_trace', 'reference_state_trace', 'state_aie',
-                  'knockout_prob', 'knockout_curve', 'plot_state_trace'),
+                  'plot_state_trace'),
+    'knockout': ('knockout_prob', 'knockout_curve', 'knockout_windows', 'attention_knockout_prob'),
     'views': ('effective_attention', 'token_matrix', 'tl_hook'),
     'job': ('trace_to_folder', 'compare_models', 'all_levels', 'plot_overview'),
     'world': ('load_known', 'world_as_known'),
@@ -35,8 +36,8 @@ _all_ = ['ModelAndTokenizer', 'load_model', 'predict_next', 'tiny_model', 'rando
          'TraceDict', 'run_with_cache', 'site_kinds', 'layer_site', 'Corruption', 'collect_embedding_std',
          'find_subject_range', 'TraceResult', 'calculate_hidden_flow', 'default_kinds', 'plot_trace_heatmap',
          'plot_traces', 'average_indirect_effect', 'plot_aie', 'STATE_KINDS', 'trace_ssm_state',
-         'fast_state_trace', 'reference_state_trace', 'state_aie', 'knockout_prob', 'knockout_curve',
-         'plot_state_trace', 'effective_attention', 'token_matrix', 'tl_hook', 'trace_to_folder', 'compare_models', 'all_levels', 'plot_overview', 'load_known',
+         'fast_state_trace', 'reference_state_trace', 'state_aie', 'plot_state_trace',
+         'knockout_prob', 'knockout_curve', 'knockout_windows', 'attention_knockout_prob', 'effective_attention', 'token_matrix', 'tl_hook', 'trace_to_folder', 'compare_models', 'all_levels', 'plot_overview', 'load_known',
          'world_as_known', 'train_toy_models', 'run_facts', 'edit_fact', 'edited', 'plant_fact']
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 

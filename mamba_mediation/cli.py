@@ -79,6 +79,11 @@ def _add_run_commands(sub):
                         "Recorded in the store: scores are identical for one thread count, within 1e-6 across counts")
     r.add_argument('--check-fp32', type=int, default=2, metavar='N',
                    help='with --dtype bfloat16/float16: re-trace N units in float32 and report the largest difference (default 2)')
+    r.add_argument('--screen', type=int, default=None, metavar='K',
+                   help='per unit, rank every cell with the gradient screen and trace exactly only the K best (the other '
+                        'cells are NaN in the store; the SSM-state kinds are traced in full); default: every cell')
+    r.add_argument('--screen-check', type=int, default=2, metavar='N',
+                   help='with --screen: also trace the first N screened units in full, to measure what the K cells recover (default 2)')
     r.add_argument('--no-progress', action='store_true', help='no progress bar')
     p = sub.add_parser('report', help='AIE figures, summary.json and a Markdown/HTML page from one or more stores')
     p.add_argument('stores', nargs='+', help='results store folders (e.g. a Mamba run and a GPT-2 run)')
@@ -220,6 +225,9 @@ def _check_args(args):
     if args.command == 'edit' and args.steps < 1: raise ValueError(f'--steps must be at least 1, got {args.steps}')
     if args.command == 'edit' and args.cov_sentences is not None and args.cov_sentences < 1:
         raise ValueError(f'--cov-sentences must be at least 1, got {args.cov_sentences}')
+    if args.command == 'run' and args.screen is not None and args.screen < 1:
+        raise ValueError(f'--screen must be at least 1, got {args.screen}')
+    if args.command == 'run' and args.screen_check < 0: raise ValueError(f'--screen-check must be at least 0, got {args.screen_check}')
     if args.command == 'train-toy' and args.jobs < 1: raise ValueError(f'--jobs must be at least 1, got {args.jobs}')
     b = getattr(args, 'budget_mb', None)
     if args.command in ('trace', 'compare') and not (b > 0 and b < float('inf')):

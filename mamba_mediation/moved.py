@@ -61,6 +61,10 @@ MOVED = {  # old module -> {name: the module it lives in now ('module.new_name' 
         'decay_profile': 'memory', 'memory_cost': 'memory', 'position_limit': 'memory', 'restore_sites': 'memory',
         'long_range_recovery': 'memory', 'distance_summary': 'memory', 'span_retention': 'memory',
     },
+    'ssm_state': {
+        'KNOCKOUT_PATHS': 'knockout', 'knockout_prob': 'knockout', 'knockout_reference': 'knockout',
+        'knockout_curve': 'knockout',
+    },
 }
 
 # %% ../nbs/90_moved.ipynb #a3c69bff

@@ -15,8 +15,8 @@ import torch
 import mamba_mediation
 from .load import ModelAndTokenizer, load_model, unknown_words, UnknownWordsWarning
 from .corrupt import Corruption, as_mt, collect_embedding_std, find_subject_range
-from .trace import (TraceResult, calculate_hidden_flow, check_kind, _answer_id, _spaced,
-                                   _default_max_rows)
+from .trace import TraceResult, calculate_hidden_flow, check_kind, answer_token, _default_max_rows
+from .screen import attribution_scores, top_cells
 from .ssm_state import STATE_KINDS, trace_ssm_state
 from .store import FactRecord, ResultStore, read_facts, facts_hash, _StoreLock, _short_reason
 from .report import report
@@ -24,8 +24,8 @@ from .moved import moved_attr
 
 # %% auto #0
 __all__ = ['default_run_kinds', 'check_run_kinds', 'dist_info', 'model_fingerprint', 'rows_per_forward', 'peak_memory_mb',
-           'RunSummary', 'run_config', 'run_budget_mb', 'run_threads', 'trace_unit', 'run_facts', 'dtype_check',
-           'cli_main']
+           'RunSummary', 'run_config', 'run_budget_mb', 'run_threads', 'trace_unit', 'screen_unit', 'run_facts',
+           'dtype_check', 'cli_main']
 
 # %% ../nbs/07_runs.ipynb #a7c10012
 def default_run_kinds(mt) -> tuple:
@@ -97,6 +97,7 @@ class RunSummary:
     peak_mb: float = float('nan')
     max_rows: int = 0  # rows per batched forward (largest used)
     dtype_check: dict | None = None  # {'units', 'max_abs_diff'} of a float32 re-trace of a sample
+    screen: dict | None = None  # a screened run (`screen=K`): what the K traced cells hold, over this process's units
     interrupted: bool = False
     signum: int | None = None  # the signal that interrupted the run (SIGINT, SIGTERM)
     errors: list = field(default_factory=list)  # runtime errors (not stored; the units are retried on resume)
@@ -109,8 +110,33 @@ class RunSummary:
              f"peak memory {self.peak_mb:.0f} MiB, up to {self.max_rows} rows per forward")
         if self.dtype_check: s += (f"\nscores vs float32 on {self.dtype_check['units']} units: largest difference "
                                    f"{self.dtype_check['max_abs_diff']:.2e}")
+        if self.screen: s += "\n" + _screen_line(self.screen)
         if self.errors: s += f"\n{len(self.errors)} runtime errors (retried on resume): {self.errors[0]}"
         return s
+
+
+def _pct(v) -> str: return '—' if v is None or v != v else f"{100 * v:.0f}%"
+
+
+def _screen_line(s: dict) -> str:
+    "One line on a screened run: the share of the screen's estimate the traced cells hold, and of the exact effect where it was traced in full."
+    if not s['units']: return f"screen: top {s['k']} cells per unit; no unit screened by this process"
+    out = (f"screen: the {s['k']} best cells of each {'/'.join(s['kinds'])} unit traced exactly ({s['units']} unit{'s' if s['units'] != 1 else ''}); they hold "
+           f"{_pct(s['screen_share'])} of the screen's estimated effect (min {_pct(s['screen_share_min'])})")
+    if s['checked']:
+        out += (f"; on {s['checked']} units traced in full they reach {_pct(s['peak_recovered'])} of the exact peak effect "
+                f"(min {_pct(s['peak_recovered_min'])}) and hold {_pct(s['exact_share'])} of the exact total effect, "
+                f"largest difference from the full trace {s['max_abs_diff']:.1e}")
+    return out
+
+
+def _screen_summary(k: int, infos: list) -> dict:
+    "Means and minima of the per-unit screen records (`TraceResult.screen`) of a run."
+    m = lambda key, f=np.nanmean: (float(f([i[key] for i in infos if key in i])) if any(key in i for i in infos) else None)
+    return dict(k=k, kinds=sorted({i['kind'] for i in infos}), units=len(infos), screen_share=m('screen_share'),
+                screen_share_min=m('screen_share', np.nanmin), checked=sum('peak_recovered' in i for i in infos),
+                peak_recovered=m('peak_recovered'), peak_recovered_min=m('peak_recovered', np.nanmin),
+                exact_share=m('exact_share'), max_abs_diff=m('max_abs_diff', np.nanmax))
 
 
 class _Interrupt:
@@ -147,7 +173,7 @@ def _sigma_subjects(sigma_from: str, facts: list) -> list | None:
 
 
 def run_config(mt, facts: list, samples: int = 10, noise: float = 3.0, window: int | None = None,
-               sigma_from: str = 'facts', seed: int = 1) -> dict:
+               sigma_from: str = 'facts', seed: int = 1, screen: int | None = None) -> dict:
     "The configuration of a run (what `ResultStore.check_config` compares), σ included; also the torch threads and the fact set's hash."
     mt = as_mt(mt)
     if samples < 1: raise ValueError(f"samples must be at least 1, got {samples}")
@@ -160,7 +186,8 @@ def run_config(mt, facts: list, samples: int = 10, noise: float = 3.0, window: i
                 dtype=str(next(mt.model.parameters()).dtype).replace('torch.', ''), samples=int(samples),
                 noise=float(noise), seed=int(seed), window=int(window), sigma_from=str(sigma_from), sigma=sigma,
                 corruption='gaussian', measure='p', version=mamba_mediation.__version__,
-                threads=torch.get_num_threads(), facts_hash=facts_hash(facts))  # threads: recorded, not compared
+                threads=torch.get_num_threads(), facts_hash=facts_hash(facts),  # threads: recorded, not compared
+                screen=None if screen is None else int(screen))
 
 
 def _reason(e: ValueError) -> str:
@@ -180,11 +207,10 @@ def _precheck(mt, fact: FactRecord):
                                                 f"{', '.join(map(repr, unk))}")), None
     ids = torch.tensor(tok(fact.prompt)['input_ids'], device=mt.device)
     with torch.no_grad(): pred = int(mt.model(input_ids=ids[None]).logits[0, -1].argmax())
-    ans = None if fact.answer is None else _spaced(fact.prompt, fact.answer)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            aid, astr = _answer_id(mt, ans, pred)
+            aid, astr = answer_token(mt, fact.prompt, fact.answer, pred)
     except ValueError as e: return 'failed', f"answer not in vocabulary: {e}", None
     if aid != pred: return 'skipped', 'wrong prediction', tok.decode([pred])
     return None
@@ -218,10 +244,11 @@ def run_threads(mt,  # a model, or a list of models (`ModelAndTokenizer`s)
 
 def trace_unit(mt, fact: FactRecord, kind: str, cfg: dict, max_rows: int | None = None,
                budget_mb: float | None = None,  # memory budget of one batched forward, passed to both engines
+               cells=None,  # only these (token, layer) cells (`trace_cells`; not for the SSM-state kinds)
                ) -> TraceResult:
     "One unit: the trace of `fact` for `kind` with the run configuration `cfg`."
     corr = Corruption(k=cfg['noise'], sigma=cfg['sigma'], seed=cfg['seed'])
-    ans = None if fact.answer is None else _spaced(fact.prompt, fact.answer)
+    ans = fact.answer
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         if kind in STATE_KINDS:
@@ -229,7 +256,36 @@ def trace_unit(mt, fact: FactRecord, kind: str, cfg: dict, max_rows: int | None 
                                    **({} if budget_mb is None else dict(budget_mb=budget_mb)))
         return calculate_hidden_flow(mt, fact.prompt, fact.subject, samples=cfg['samples'], noise=corr,
                                      window=cfg['window'], kind=None if kind == 'resid' else kind, answer=ans,
-                                     max_rows=max_rows, **({} if budget_mb is None else dict(budget_mb=budget_mb)))
+                                     max_rows=max_rows, cells=cells, **({} if budget_mb is None else dict(budget_mb=budget_mb)))
+
+
+def screen_unit(mt, fact: FactRecord, kind: str, cfg: dict, k: int,  # the cells traced exactly
+                max_rows: int | None = None, budget_mb: float | None = None,
+                check: bool = False,  # also trace every cell, and record what the k cells recover of the exact effect
+                ) -> TraceResult:
+    """One screened unit: `attribution_scores` ranks every cell (the run's corruption, the same noise rows), the `k` best
+    (`top_cells`) are traced exactly in the heatmap's order (so that all cells give the full trace's batches), and the
+    rest of `scores` is NaN. `screen` records the cells by rank, the screen's estimates, the share of the screen's
+    estimated effect they hold and, with `check`, the share of the exact peak and total effect they recover."""
+    corr = Corruption(k=cfg['noise'], sigma=cfg['sigma'], seed=cfg['seed'])
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        scr = attribution_scores(mt, fact.prompt, fact.subject, None if kind == 'resid' else kind, samples=cfg['samples'],
+                                 noise=corr, window=cfg['window'], answer=fact.answer)
+    cells = top_cells(scr, k)
+    r = trace_unit(mt, fact, kind, cfg, max_rows, budget_mb, cells=sorted(cells))
+    idx, est = tuple(zip(*cells)), np.clip(scr.scores - scr.low_score, 0, None)
+    info = dict(kind=kind, k=len(cells), cells=[list(c) for c in cells], estimate=scr.scores[idx].tolist(),
+                screen_share=float(est[idx].sum() / est.sum()) if est.sum() > 0 else float('nan'))
+    if check:
+        full = trace_unit(mt, fact, kind, cfg, max_rows, budget_mb)
+        ie = full.indirect_effect
+        pos = np.clip(ie, 0, None)
+        info.update(peak_recovered=float(ie[idx].max() / ie.max()) if ie.max() > 0 else float('nan'),
+                    exact_share=float(pos[idx].sum() / pos.sum()) if pos.sum() > 0 else float('nan'),
+                    max_abs_diff=float(np.abs(r.scores[idx] - full.scores[idx]).max()))
+    r.screen = info
+    return r
 
 
 def _dist_barrier(world: int):
@@ -259,6 +315,8 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
               budget_mb: float | None = None,  # memory per batched forward (default: from free GPU memory; 256 MB on CPU)
               check_fp32: int = 2,  # with a non-float32 dtype: re-trace this many units in float32 and report the largest difference
               threads: int | str | None = None,  # torch CPU threads: a number, 'auto' (1 for small models on the CPU; the CLI's default), None: as set
+              screen: int | None = None,  # K: per unit, rank every cell by the gradient screen and trace only the K best (not the SSM-state kinds)
+              screen_check: int = 2,  # with `screen`: trace this many screened units in full too, to measure what the K cells recover
               progress: bool = True,  # a tqdm bar on rank 0
               log=print,  # where the one-line messages go
               ) -> RunSummary:
@@ -274,6 +332,10 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
     if threads not in (None, 'auto') and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise ValueError(f"threads must be a whole number of at least 1 (or 'auto'), got {threads!r}")
     if budget_mb is not None and not budget_mb > 0: raise ValueError(f"the memory budget must be a positive number of MB, got {budget_mb}")
+    if screen is not None and (isinstance(screen, bool) or not isinstance(screen, (int, np.integer)) or screen < 1):
+        raise ValueError(f"screen must be a whole number of cells ≥ 1 (or None: trace every cell), got {screen!r}")
+    if isinstance(screen_check, bool) or not isinstance(screen_check, (int, np.integer)) or screen_check < 0:
+        raise ValueError(f"screen_check must be a whole number of units ≥ 0, got {screen_check!r}")
     st = ResultStore(store)
     if st.path.exists() and not st.path.is_dir(): raise ValueError(f"--out {st.path} is a file; give a folder for the store")
     created = not st.path.exists()
@@ -289,8 +351,12 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
         kinds = check_run_kinds(mt, kinds if kinds is not None else default_run_kinds(mt))
         run_threads(mt, threads)
         budget = run_budget_mb(mt, budget_mb)
-        cfg = run_config(mt, all_facts, samples, noise, window, sigma_from, seed)  # σ from the whole fact set, whatever `limit`
+        cfg = run_config(mt, all_facts, samples, noise, window, sigma_from, seed, screen)  # σ from the whole fact set, whatever `limit`
         cfg['world_size'] = world
+        for old in st.configs():  # a screened store and an exhaustive one are not mixed
+            if old.get('screen') != cfg['screen']:
+                raise ValueError(f"the store {st.path} was made with screen={old.get('screen')!r}, this run has screen={cfg['screen']!r}; "
+                                 "use another --out folder")
         units = [(f, k) for f in facts for k in kinds]
         writer = st.writer(rank, cfg, all_facts, [(f.fact_id, k) for f, k in units])
         stored = st.keys()
@@ -305,7 +371,7 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
             from tqdm.auto import tqdm
             bar = tqdm(total=len(units), initial=sum((f.fact_id, k) in stored for f, k in units), unit='unit',
                        desc=f"{mt.name} × {len(kinds)} kinds", dynamic_ncols=True, smoothing=0.1)
-        prechecked, last_poll = {}, 0.
+        prechecked, last_poll, screened = {}, 0., []
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', UnknownWordsWarning)  # unknown words outside a subject: not one line per unit
             for f, k in mine:
@@ -318,7 +384,10 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
                 else:
                     try:
                         rows = None if k in STATE_KINDS else _default_max_rows(mt, len(mt.tokenizer(f.prompt)['input_ids']), budget)
-                        r = trace_unit(mt, f, k, cfg, rows, budget)
+                        if screen and k not in STATE_KINDS:
+                            r = screen_unit(mt, f, k, cfg, int(screen), rows, budget, check=len(screened) < screen_check)
+                            screened.append(r.screen)
+                        else: r = trace_unit(mt, f, k, cfg, rows, budget)
                     except ValueError as e:  # bad data the pre-check did not catch: record it, go on
                         writer.put(f, k, 'failed', _reason(e))
                     except RuntimeError as e:  # e.g. out of memory: not stored, retried on resume
@@ -337,6 +406,7 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
                     bar.set_postfix_str(f"{summ.computed * world / len(kinds) / el * 60:.1f} facts/min", refresh=False)
                     bar.refresh()
         if intr.hit: summ.interrupted, summ.signum = True, intr.signum
+        if screen: summ.screen = _screen_summary(int(screen), screened)
     finally:
         intr.__exit__()
         if writer is not None: writer.close()
@@ -402,6 +472,7 @@ def cli_main(args) -> int:
                      window=args.window, sigma_from=args.sigma_from, seed=args.seed, limit=args.limit,
                      device=args.device, dtype=args.dtype, budget_mb=args.budget_mb, check_fp32=args.check_fp32,
                      threads='auto' if args.threads is None else args.threads,
+                     screen=args.screen, screen_check=args.screen_check,
                      progress=not args.no_progress, log=lambda s: print(s, file=sys.stderr, flush=True))
     if summ.interrupted: return 128 + (summ.signum or signal.SIGINT)  # 130 after Ctrl-C, 143 after SIGTERM
     if rank == 0: print(summ, flush=True)

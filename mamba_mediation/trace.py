@@ -22,9 +22,9 @@ from .moved import moved_attr
 # %% auto #0
 __all__ = ['MEASURES', 'BATCHED_FAMILIES', 'SEVER_PROCEDURES', 'KIND_CMAPS', 'KIND_LABELS', 'score_logits', 'average_score',
            'indirect_effect', 'relative_recovery', 'TraceResult', 'layer_kinds', 'check_kind', 'layer_window',
-           'trace_with_patch', 'LayerStack', 'check_samples', 'check_prompt', 'trace_restorations',
-           'calculate_hidden_flow', 'trace_important_states', 'trace_important_window', 'short_prompt', 'short_text',
-           'plot_trace_heatmap', 'plot_traces', 'default_kinds']
+           'trace_with_patch', 'LayerStack', 'answer_token', 'check_cells', 'check_samples', 'check_prompt',
+           'trace_restorations', 'calculate_hidden_flow', 'trace_important_states', 'trace_important_window',
+           'trace_cells', 'short_prompt', 'short_text', 'plot_trace_heatmap', 'plot_traces', 'default_kinds']
 
 # %% ../nbs/02_trace.ipynb #938cfc1b
 MEASURES = ('p', 'logit_diff')
@@ -89,6 +89,7 @@ class TraceResult:
     engine: str = 'batched'
     seconds: float = float('nan')
     prediction: str = ''  # the clean model's top-1 token
+    screen: dict | None = None  # a screened trace (`run_facts(screen=K)`): the K cells traced exactly and what they hold
 
     @property
     def n_layers(self): return self.scores.shape[1]
@@ -467,6 +468,32 @@ def _spaced(prompt: str, answer):
     return ' ' + answer
 
 
+def answer_token(mt,  # `ModelAndTokenizer`
+                 prompt: str,  # the prompt the answer continues
+                 answer,  # None (the clean prediction), a token id, or a string (a leading space is added unless the prompt ends with one)
+                 prediction_id: int,  # the token id of the clean prediction
+                 ) -> tuple[int, str]:  # the scored token id and its text
+    "The token a trace scores for `answer` after `prompt`, chosen as `calculate_hidden_flow` chooses it."
+    return _answer_id(mt, _spaced(prompt, answer), prediction_id)
+
+
+def check_cells(cells, n_tokens: int, n_layer: int) -> list[tuple[int, int]]:
+    "`cells` [(token, layer), ...] as non-negative pairs (negatives count from the end, as Python indexes), or a `ValueError`."
+    if isinstance(cells, (str, bytes)) or not hasattr(cells, '__iter__'):
+        raise ValueError(f"cells must be a list of (token, layer) pairs, got {cells!r}")
+    out = []
+    for c in cells:
+        if not (isinstance(c, (tuple, list)) and len(c) == 2 and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in c)):
+            raise ValueError(f"each cell must be a (token, layer) pair of whole numbers, got {c!r}")
+        t, l = int(c[0]), int(c[1])
+        if not (-n_tokens <= t < n_tokens and -n_layer <= l < n_layer):
+            raise ValueError(f"cell {tuple(c)} is out of range: the trace has {n_tokens} tokens and {n_layer} layers")
+        out.append((t % n_tokens, l % n_layer))
+    if not out: raise ValueError("cells=[] is an empty selection: name at least one (token, layer) cell")
+    if len(set(out)) < len(out): raise ValueError(f"cells name the same cell twice: {cells!r}")
+    return out
+
+
 SEVER_PROCEDURES = ('one-draw', 'rome')
 
 
@@ -530,6 +557,7 @@ def calculate_hidden_flow(mt,  # `ModelAndTokenizer` or (model, tokenizer)
                           budget_mb: float = 256.,  # memory budget (MB) of one forward: the noise samples go in chunks that fit it
                           progress=False,  # True: a tqdm bar counting restorations; or a tqdm bar to advance
                           sever_procedure: str = 'one-draw',  # 'one-draw' (default) or 'rome' (ROME's two-pass code)
+                          cells=None,  # [(token, layer), ...]: restore only these cells (the rest of `scores` is NaN); see `trace_cells`
                           ) -> TraceResult:
     "Causal trace of `prompt`: scores [tokens × layers] of restoring `kind` at each (token, layer)."
     t0 = time.perf_counter()
@@ -559,6 +587,9 @@ def calculate_hidden_flow(mt,  # `ModelAndTokenizer` or (model, tokenizer)
     if rome and corr.noise is not None:
         raise ValueError("sever_procedure='rome' draws the noise twice from its seed: give k or a Corruption, not a tensor")
     ids, (b, e) = check_prompt(mt, prompt, subject)
+    if cells is not None:
+        if per_layer: raise ValueError("cells= picks (token, layer) cells of a heatmap; per_layer=True has one row of all tokens: use one or the other")
+        cells = check_cells(cells, len(ids), n)
     if mt.arch.family in ('mamba', 'mamba2'): ensure_transparent(model)  # both engines run the same mixer code
     input_ids = torch.tensor(ids, device=mt.device)
     clean_logits = model(input_ids=input_ids[None]).logits[0, -1]
@@ -594,6 +625,7 @@ def calculate_hidden_flow(mt,  # `ModelAndTokenizer` or (model, tokenizer)
     chunks = lambda draw=0: _corrupted_chunks(mt, input_ids, (b, e), corr, samples, sigma, prompt, subject, draw, chunk)
     rest = trace_restorations(1 if per_layer else len(ids), n, k, window, False)
     if per_layer: rest = [_Restoration(tuple(range(len(ids))), r.layers) for r in rest]
+    if cells is not None: rest = [rest[t * n + l] for t, l in cells]  # token-major, layer-minor: cell (t, l) is rest[t·n + l]
     bar = None if isinstance(progress, bool) or progress is None else progress
     if progress is True:
         from tqdm.auto import tqdm
@@ -612,7 +644,8 @@ def calculate_hidden_flow(mt,  # `ModelAndTokenizer` or (model, tokenizer)
         scores, low, high = _chunked(zip(chunks(0), chunks(1)) if rome else chunks(), run, n_chunks, bar, len(rest))
     finally:
         if progress is True: bar.close()
-    res.scores = scores.reshape(res.scores.shape)
+    if cells is None: res.scores = scores.reshape(res.scores.shape)
+    else: res.scores[tuple(zip(*cells))] = scores
     res.low_score, res.high_score = low, high
     res.seconds = time.perf_counter() - t0
     return res
@@ -626,6 +659,19 @@ def trace_important_states(mt, prompt, subject, **kwargs) -> TraceResult:
 def trace_important_window(mt, prompt, subject, kind: str, window: int = 10, **kwargs) -> TraceResult:
     "Windowed site heatmap (ROME's name): `calculate_hidden_flow` with a site `kind`."
     return calculate_hidden_flow(mt, prompt, subject, kind=kind, window=window, **kwargs)
+
+
+def trace_cells(mt,  # `ModelAndTokenizer` or (model, tokenizer)
+                prompt: str,  # the prompt
+                subject: str,  # the subject to corrupt, a substring of the prompt
+                cells,  # [(token, layer), ...] to restore; negatives count from the end
+                kind: str | None = None,  # None (residual stream) or a site kind, as in `calculate_hidden_flow`
+                **kwargs,  # any other argument of `calculate_hidden_flow` (samples, noise, window, answer, engine, ...)
+                ) -> TraceResult:  # `scores[t, l]` at the given cells, NaN elsewhere
+    """The exact trace of only these cells: `calculate_hidden_flow` with the same corruption (the same noise draws), the
+    same answer and the same engine, restoring just `cells`. A cell's score is the full trace's (exactly with the
+    reference engine; within 1e-6 with the batched one, whose batches then hold other restorations)."""
+    return calculate_hidden_flow(mt, prompt, subject, kind=kind, cells=cells, **kwargs)
 
 # %% ../nbs/02_trace.ipynb #4d1b6c1e
 KIND_CMAPS = {'resid': 'Purples', 'mlp': 'Greens', 'attn': 'Reds', 'mixer': 'Blues', 'ssm_output': 'Oranges',

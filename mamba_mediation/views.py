@@ -17,7 +17,8 @@ import torch
 from .hooks import resolve_site, layer_site
 from .corrupt import as_mt, find_subject_range
 from .trace import layer_window
-from .ssm_state import (SSMParts, SEMANTICS, block_forward, trace_ssm_state, knockout_prob, _family, _indices, _rec)
+from .ssm_state import (SSMParts, SEMANTICS, block_forward, trace_ssm_state, _family, _indices, _rec)
+from .knockout import knockout_prob
 
 # %% ../nbs/03b_views.ipynb #90583742
 def ssm_attention(p: SSMParts  # one layer's parts (`mixer_parts`), batch-first
