@@ -11,7 +11,7 @@ layer by layer, by that of a subject whose object is the new one.
     python bench/edit_sweep.py --model toy-gpt2 --sites mlp --facts 100 --out nbs/data/edit_sweep_gpt2.json
     python bench/edit_sweep.py --model toy-mamba --sites in_proj_x --facts 100 --stop 50 --out nbs/data/edit_sweep_mamba.json
     python bench/edit_sweep.py --model toy-mamba --sites in_proj_x --facts 100 --first 50 --out nbs/data/edit_sweep_mamba_50.json
-    python bench/edit_sweep.py --model toy-mamba --sites out_proj,in_proj_z,x_proj --facts 10 --out nbs/data/edit_sweep_mamba_sites.json
+    python bench/edit_sweep.py --model toy-mamba --sites out_proj,in_proj_z,x_proj --facts 100 --out nbs/data/edit_sweep_mamba_sites.json
     python bench/edit_sweep.py --model toy-gpt2 --facts 4 --out /tmp/s.json   # a quick look
 """
 import argparse, json, os, time

@@ -8,6 +8,7 @@ from typing import Sequence
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
 from .corrupt import (as_mt, find_subject_range, corrupt_embeddings, as_corruption,
                                      collect_embedding_std)
@@ -90,7 +91,8 @@ def probe_accuracy(X: np.ndarray,  # [samples, layers, features]
         steps = [StandardScaler()]
         if pca_dims and pca_dims < X.shape[2]: steps.append(PCA(pca_dims, random_state=seed))
         steps.append(LogisticRegression(max_iter=1000))
-        acc.append(cross_val_score(make_pipeline(*steps), X[:, l], y, cv=cv).mean())
+        with threadpool_limits(1):  # one BLAS thread: the fit does not depend on the machine's thread count
+            acc.append(cross_val_score(make_pipeline(*steps), X[:, l], y, cv=cv).mean())
     return np.array(acc)
 
 
@@ -202,7 +204,8 @@ def probe_predictions(X: np.ndarray,  # [samples, layers, features]
             steps = [StandardScaler()]
             if pca_dims and pca_dims < min(X.shape[2], len(tr)): steps.append(PCA(pca_dims, random_state=seed))
             steps.append(LogisticRegression(max_iter=1000))
-            out[l, te] = make_pipeline(*steps).fit(X[tr, l], labels[tr]).predict(X[te, l])
+            with threadpool_limits(1):  # one BLAS thread: the fit does not depend on the machine's thread count
+                out[l, te] = make_pipeline(*steps).fit(X[tr, l], labels[tr]).predict(X[te, l])
     return out
 
 
@@ -293,7 +296,8 @@ def cluster_selection(X: np.ndarray,  # [tokens, features] from `selection_profi
     from sklearn.preprocessing import StandardScaler
     from sklearn.metrics import normalized_mutual_info_score
     Xs = StandardScaler().fit_transform(X)
-    lab = KMeans(k, n_init=10, random_state=seed).fit_predict(Xs)
+    with threadpool_limits(1):  # one BLAS thread: the clustering does not depend on the machine's thread count
+        lab = KMeans(k, n_init=10, random_state=seed).fit_predict(Xs)
     tab = pd.crosstab(pd.Series(lab, name='cluster'), pd.Series(np.asarray(roles), name='role'))
     tab = tab[[r for r in ROLES if r in tab.columns]]
     return lab, tab, float(normalized_mutual_info_score(roles, lab))
