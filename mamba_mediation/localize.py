@@ -392,9 +392,9 @@ def plot_aie_depth(aies: dict,  # model name -> `AIEResult` (one kind each, e.g.
             ax.plot(x, a.mean[i], s, color=GROUP_COLORS[i], label=f"{name}: {g}", lw=1.8, marker='o', ms=3)
             ax.fill_between(x, a.lower[i], a.upper[i], color=GROUP_COLORS[i], alpha=0.15)
             if fixed[i].any():
-                ax.plot(x[fixed[i]], a.mean[i, fixed[i]], 'x', color='k', ms=8, mew=1.5,
-                        label=None if marked else 'fixed by the method (construction_groups)')
+                ax.plot(x[fixed[i]], a.mean[i, fixed[i]], 'x', color='k', ms=8, mew=1.5)
                 marked = True
+    if marked: ax.plot([], [], 'x', color='k', ms=8, mew=1.5, label='fixed by the method (construction_groups)')
     ax.set_xlabel('depth fraction (l + ½) / L'); ax.set_ylabel('AIE on p(answer)'); ax.set_xlim(0, 1)
     ax.axhline(0, color='k', lw=0.5); ax.legend(fontsize=9, loc='upper left', bbox_to_anchor=(1.01, 1))  # outside the axes
     if title: ax.set_title(title, fontsize=10)
