@@ -148,7 +148,11 @@ def construction_reasons(n_layers: int,  # layers L
 
 
 def construction_mask(n_layers: int, n_tokens: int, subject_range: tuple, kind=None, window: int = 1) -> np.ndarray:
-    "Bool [tokens × layers]: True where the cell's value is fixed by the method (see `construction_reasons` for why each is)."
+    """Bool [tokens × layers]: True where the cell's value is fixed by the method, not measured (`construction_reasons`
+    gives each cell's reason): tokens before the subject (never corrupted: 0); the last layer at every token but the
+    last, for the residual stream and the layer outputs (nothing reads it: 0); the residual stream at the last layer and
+    token (the output itself: p_clean − p_corrupt); the layer-0 mixer or attention output alone (the embedding plus it
+    is the residual stream, so it repeats the residual stream's layer-0 cell)."""
     return construction_reasons(n_layers, n_tokens, subject_range, kind, window) != ''
 
 
