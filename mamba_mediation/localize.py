@@ -15,16 +15,19 @@ import torch.nn.functional as F
 from .load import ModelAndTokenizer
 from .corrupt import (as_mt, find_subject_range, corrupt_embeddings, as_corruption,
                                      collect_embedding_std)
-from .trace import calculate_hidden_flow, check_prompt, TraceResult, KIND_LABELS, LayerStack
+from .trace import calculate_hidden_flow, check_prompt, TraceResult, KIND_LABELS, LayerStack, layer_window
 from .aie import (average_indirect_effect, token_groups, TOKEN_GROUPS, GROUP_COLORS, AIEResult,
                                  record_fields)
 from .ssm_state import (STATE_KINDS, KIND_NAMES, trace_ssm_state, state_aie, block_forward, conv_context)
 
 # %% auto #0
-__all__ = ['MAMBA_KINDS', 'TRANSFORMER_KINDS', 'AVERAGE_KINDS', 'DATA_DIR', 'ARCH_NAMES', 'LADDER_RUNGS', 'is_ssm',
-           'analysis_kinds', 'kind_label', 'trace_kind', 'tidy_table', 'compare_traces', 'best_cells', 'depth_fraction',
+__all__ = ['MAMBA_KINDS', 'TRANSFORMER_KINDS', 'OUTPUT_KINDS', 'READ_INPUT_KINDS', 'CONSTRUCTION_REASONS', 'AVERAGE_KINDS',
+           'DATA_DIR', 'ARCH_NAMES', 'LADDER_RUNGS', 'PLANT_KINDS', 'PLANT_SITES', 'PLANT_STRENGTH', 'is_ssm',
+           'analysis_kinds', 'kind_label', 'trace_kind', 'tidy_table', 'construction_reasons', 'construction_mask',
+           'construction_groups', 'trace_mask', 'mark_fixed', 'compare_traces', 'best_cells', 'depth_fraction',
            'plot_comparison', 'world_facts', 'known_records', 'spread', 'kind_aie', 'save_averages', 'load_averages',
-           'plot_aie_depth', 'two_sites', 'ladder_sites', 'plot_ladder']
+           'plot_aie_depth', 'two_sites', 'Recovery', 'recovery_from_traces', 'recovery_by_fact', 'plot_recovery',
+           'ladder_sites', 'plot_ladder', 'planted_control']
 
 # %% ../nbs/04_localize.ipynb #bf00e5ee
 def _rec(r) -> tuple:
@@ -97,6 +100,91 @@ def tidy_table(df,  # a pandas table
     out[fl] = out[fl].astype(float).round(digits) + 0.0  # float64 first: a rounded float32 prints 16.129999
     return out.astype(object).where(out.notna(), '–')
 
+# %% ../nbs/04_localize.ipynb #97c82621
+OUTPUT_KINDS = ('resid', 'mixer', 'mlp', 'attn')  # kinds whose value at token t enters only the residual stream at t
+READ_INPUT_KINDS = ('mixer', 'attn')  # layer-0 outputs that see the embeddings directly and add to them
+CONSTRUCTION_REASONS = {
+    'clean': 'before the subject: the noise never reaches the token, so 0 at every layer',
+    'unread': 'last layer, not the last token: nothing after the last layer reads it, so 0',
+    'output': 'last layer, last token, residual stream: restores the output itself, so p_clean − p_corrupt',
+    'input': 'layer 0 output (mixer or attention): adds to the embedding, so it repeats the residual stream at layer 0',
+}
+
+
+def construction_reasons(n_layers: int,  # layers L
+                         n_tokens: int,  # prompt length T
+                         subject_range: tuple,  # [start, end) of the subject
+                         kind=None,  # the traced kind (None: residual stream)
+                         window: int = 1,  # layers restored together (site kinds; the residual stream always uses 1)
+                         ) -> np.ndarray:  # [tokens × layers] of str: '' where the cell is free, else a key of `CONSTRUCTION_REASONS`
+    """Why each cell of a trace is fixed by the method rather than measured, '' where it is measured:
+
+    * `'clean'`: a token before the subject. The corruption adds noise to the subject's embeddings only, and both
+      architectures are causal, so every state before the subject is the same in the clean and the corrupted run:
+      restoring it changes nothing (IE = 0 at every layer, for every kind).
+    * `'unread'`: the last layer, any token but the last, for a kind whose value at token t enters only the residual
+      stream at t (the residual stream, the mixer output, MLP, attention; not the SSM state, the conv window, $x$ or
+      $\\Delta, B, C$, which the later tokens of the same layer read). Only the last token's logits are scored and no layer
+      comes after the last one, so nothing reads the cell: IE = 0.
+    * `'output'`: the residual stream at the last layer and the last token. It is the input of the final norm and the
+      unembedding: restoring it restores the output, IE = p_clean − p_corrupt (relative recovery 1).
+    * `'input'`: the mixer (Mamba) or attention (GPT-2) output of layer 0, restored alone (window 1), at the subject or
+      after it. The residual stream after it is the embedding plus that output, and only the subject's embeddings carry
+      noise, so after the subject restoring the output is restoring the residual stream at layer 0 exactly, and at the
+      subject tokens it is all of it but the noise (0.99 of the residual's effect or more on the toy models). It says
+      that the first layer reads the subject, not that the mixer or attention stores the fact."""
+    k = 'resid' if kind is None else kind
+    b, e = subject_range
+    if not (0 <= b < e <= n_tokens): raise ValueError(f"subject range {subject_range} is not inside {n_tokens} tokens")
+    out = np.full((n_tokens, n_layers), '', dtype=object)
+    for l in range(n_layers):
+        w = set(layer_window(l, 1 if k == 'resid' else window, n_layers))
+        if k in READ_INPUT_KINDS and w == {0}: out[b:, l] = 'input'
+        if k in OUTPUT_KINDS and w == {n_layers - 1}:
+            out[:n_tokens - 1, l] = 'unread'
+            if k == 'resid': out[n_tokens - 1, l] = 'output'
+    out[:b] = 'clean'
+    return out
+
+
+def construction_mask(n_layers: int, n_tokens: int, subject_range: tuple, kind=None, window: int = 1) -> np.ndarray:
+    """Bool [tokens × layers]: True where the cell's value is fixed by the method, not measured (`construction_reasons`
+    gives each cell's reason): tokens before the subject (never corrupted: 0); the last layer at every token but the
+    last, for the residual stream and the layer outputs (nothing reads it: 0); the residual stream at the last layer and
+    token (the output itself: p_clean − p_corrupt); the layer-0 mixer or attention output alone (the embedding plus it
+    is the residual stream, so it repeats the residual stream's layer-0 cell)."""
+    return construction_reasons(n_layers, n_tokens, subject_range, kind, window) != ''
+
+
+def construction_groups(n_layers: int,  # layers L
+                        kind=None,  # the averaged kind
+                        window: int = 1,  # its window
+                        ) -> np.ndarray:  # bool [6 groups × layers], the groups of `TOKEN_GROUPS`
+    "Which cells of ROME's token-group averages are fixed by the method: a group's cell is fixed when its tokens' cells are."
+    # a prompt with every group present: one token before the subject, three subject tokens, two after it, the last token
+    T, sr = 7, (1, 4)
+    m = construction_mask(n_layers, T, sr, kind, window)
+    return np.array([m[pos].all(0) for pos in token_groups(T, sr).values()])
+
+
+def trace_mask(r: TraceResult) -> np.ndarray:
+    "`construction_mask` of a trace (its layers, tokens, subject, kind and window)."
+    return construction_mask(r.n_layers, len(r.input_tokens), r.subject_range, r.kind, r.window)
+
+
+def mark_fixed(ax,  # axes of an AIE plot (`plot_aie`)
+               aie,  # the `AIEResult` (or `Recovery`) drawn there
+               x=None,  # the x of each layer (default: the layer index)
+               ):
+    "A black × on each token-group cell of an AIE plot that the method fixes (`construction_groups`); returns the axes."
+    L = aie.mean.shape[1]
+    fixed = construction_groups(L, aie.kind, aie.window)
+    x = np.arange(L) if x is None else np.asarray(x)
+    for i in range(len(aie.groups)):
+        if np.isnan(aie.mean[i]).all() or not fixed[i].any(): continue
+        ax.plot(x[fixed[i]], aie.mean[i, fixed[i]], 'x', color='k', ms=8, mew=1.5)
+    return ax
+
 # %% ../nbs/04_localize.ipynb #84b5b0b4
 def compare_traces(models: dict,  # display name -> `ModelAndTokenizer` (any mix of Mamba, Mamba-2 and transformers)
                    prompt: str,  # the prompt, the same for every model
@@ -124,11 +212,11 @@ def compare_traces(models: dict,  # display name -> `ModelAndTokenizer` (any mix
 
 def best_cells(traces: dict,  # from `compare_traces`
                ):
-    "A table (pandas) of each panel's best cell: model and kind, then its token, position, layer, depth fraction and relative recovery."
+    "A table (pandas) of each panel's best cell, among the cells the method does not fix (`trace_mask`): model and kind, then its token, position, layer, depth fraction and relative recovery."
     import pandas as pd
     rows = []
     for (name, k), r in traces.items():
-        rec = r.recovery
+        rec = np.where(trace_mask(r), np.nan, r.recovery)
         if np.all(np.isnan(rec)): continue
         t, l = np.unravel_index(np.nanargmax(rec), rec.shape)
         rows.append(dict(model=name, kind=kind_label(k), token=r.input_tokens[t].strip(), position=int(t), layer=int(l),
@@ -148,8 +236,9 @@ def plot_comparison(traces: dict,  # from `compare_traces`
                     title: str | None = None,
                     model: str | None = None,  # draw only this model's panels (the colour scale still spans every trace)
                     ):
-    "Every trace (or one model's) as a heatmap of relative recovery on one shared colour scale, `ncols` panels across; returns the figure."
+    "Every trace (or one model's) as a heatmap of relative recovery on one shared colour scale, `ncols` panels across; cells the method fixes (`trace_mask`) hatched; returns the figure."
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch, Rectangle
     items = list(traces.items())
     if model is not None and model not in {n for (n, _), _ in items}:
         raise ValueError(f"no traces of {model!r}: the models traced are {sorted({n for (n, _), _ in items})}")
@@ -171,12 +260,16 @@ def plot_comparison(traces: dict,  # from `compare_traces`
             labels = [(repr(t.strip())[1:-1] + '*') if b <= i < e else repr(t.strip())[1:-1]
                       for i, t in enumerate(r.input_tokens)]
             img = ax.imshow(r.recovery, cmap=cmap, vmin=vmin, vmax=vmax, aspect='auto', interpolation='nearest')
+            for t, l in zip(*np.nonzero(trace_mask(r))):
+                ax.add_patch(Rectangle((l - .5, t - .5), 1, 1, fill=False, hatch='////', edgecolor='0.75', lw=0))
             ax.set_yticks(range(len(labels))); ax.set_yticklabels(labels if j == 0 else [''] * len(labels), fontsize=9)
             ax.set_xticks(range(0, r.n_layers, max(1, r.n_layers // 8)))
             ax.tick_params(axis='x', labelsize=9)
             ax.set_title(f"{name}: {kind_label(k)}", fontsize=10)
             ax.set_xlabel('layer', fontsize=9)
     fig.colorbar(img, ax=axs, shrink=0.8, label='relative recovery')
+    fig.legend(handles=[Patch(facecolor='none', edgecolor='0.4', hatch='////', label='fixed by the method (construction_mask), not measured')],
+               loc='outside lower left', fontsize=9, frameon=False)
     if title: fig.suptitle(title, fontsize=10)
     return fig
 
@@ -291,16 +384,21 @@ def load_averages(path) -> tuple:  # (kind -> `AIEResult`, extra arrays, metadat
 def plot_aie_depth(aies: dict,  # model name -> `AIEResult` (one kind each, e.g. the residual stream of two models)
                    groups: Sequence[str] = ('last subject token', 'last token', 'first subsequent token'),
                    ax=None, title: str | None = None):
-    "AIE against depth fraction (0 = input, 1 = output) for several models on one axis, with 95% bands."
+    "AIE against depth fraction (0 = input, 1 = output) for several models on one axis, with 95% bands; a black × marks a cell the method fixes (`construction_groups`)."
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(9, 3.4), dpi=80, layout='constrained')
-    styles = ['-', '--', ':', '-.']
+    styles, marked = ['-', '--', ':', '-.'], False
     for s, (name, a) in zip(styles, aies.items()):
         x = depth_fraction(np.arange(a.mean.shape[1]), a.mean.shape[1])
+        fixed = construction_groups(a.mean.shape[1], a.kind, a.window)
         for i, g in enumerate(a.groups):
             if g not in groups or not a.counts[i]: continue
             ax.plot(x, a.mean[i], s, color=GROUP_COLORS[i], label=f"{name}: {g}", lw=1.8, marker='o', ms=3)
             ax.fill_between(x, a.lower[i], a.upper[i], color=GROUP_COLORS[i], alpha=0.15)
+            if fixed[i].any():
+                ax.plot(x[fixed[i]], a.mean[i, fixed[i]], 'x', color='k', ms=8, mew=1.5)
+                marked = True
+    if marked: ax.plot([], [], 'x', color='k', ms=8, mew=1.5, label='fixed by the method (construction_groups)')
     ax.set_xlabel('depth fraction (l + ½) / L'); ax.set_ylabel('AIE on p(answer)'); ax.set_xlim(0, 1)
     ax.axhline(0, color='k', lw=0.5); ax.legend(fontsize=9, loc='upper left', bbox_to_anchor=(1.01, 1))  # outside the axes
     if title: ax.set_title(title, fontsize=10)
@@ -309,13 +407,15 @@ def plot_aie_depth(aies: dict,  # model name -> `AIEResult` (one kind each, e.g.
 
 def two_sites(aie: AIEResult,  # averages of one kind
               ) -> dict:
-    "Sen Sharma et al.'s two-site test: where the AIE peaks at the last subject token (early site) and at the last token (late site)."
+    """Sen Sharma et al.'s two-site test: where the AIE peaks at the last subject token (early site) and at the last token (late site),
+    among the cells the method does not fix (`construction_groups`: the residual stream's last layer, layer 0 of the mixer or attention)."""
     L = aie.mean.shape[1]
+    mean = np.where(construction_groups(L, aie.kind, aie.window), np.nan, aie.mean)
     out = {}
     for key, g in (('subject', 'last subject token'), ('last', 'last token')):
         i = aie.groups.index(g)
-        if not aie.counts[i] or np.all(np.isnan(aie.mean[i])): out[key] = None; continue
-        l = int(np.nanargmax(aie.mean[i]))
+        if not aie.counts[i] or np.all(np.isnan(mean[i])): out[key] = None; continue
+        l = int(np.nanargmax(mean[i]))
         out[key] = dict(layer=l, depth=float(depth_fraction(l, L)), aie=float(aie.mean[i, l]),
                         lower=float(aie.lower[i, l]), upper=float(aie.upper[i, l]))
     s, t = out['subject'], out['last']
@@ -325,6 +425,80 @@ def two_sites(aie: AIEResult,  # averages of one kind
 # %% ../nbs/04_localize.ipynb #c3eb0c28
 AVERAGE_KINDS = {'mamba': (None, 'mixer', 'h', 'conv', 'delta+B+C'), 'transformer': (None, 'mlp', 'attn')}
 DATA_DIR = Path(__file__).parent / 'data' / 'analysis' if '__file__' in globals() else Path('../mamba_mediation/data/analysis')
+
+# %% ../nbs/04_localize.ipynb #5b717b44
+@dataclasses.dataclass
+class Recovery:
+    "Normalised recovery per fact by token group, averaged over the facts kept, with a bootstrap interval over facts."
+    kind: str | None
+    window: int  # layers restored together
+    groups: tuple  # `TOKEN_GROUPS`
+    per_fact: np.ndarray  # [facts × 6 × layers]: (p_restored − p_corrupt) / (p_clean − p_corrupt); NaN where a fact has no token of a group
+    mean: np.ndarray  # [6 × layers] mean over the facts kept
+    lower: np.ndarray  # [6 × layers] 2.5% quantile of the bootstrap means (facts resampled)
+    upper: np.ndarray  # [6 × layers] 97.5% quantile
+    n_used: int  # facts kept
+    n_dropped: int  # facts dropped because p_clean − p_corrupt < min_gap
+    min_gap: float
+    model: str = ''
+
+
+def recovery_from_traces(results: Sequence[TraceResult],  # traces of one model and kind, one per fact
+                         min_gap: float = 0.1,  # drop a fact whose p_clean − p_corrupt is below this (its ratio is noise)
+                         n_boot: int = 1000,  # bootstrap resamples of the facts
+                         seed: int = 0,  # seed of the resamples
+                         ) -> Recovery:
+    "Each fact's recovery (p_restored − p_corrupt)/(p_clean − p_corrupt) by token group, then the mean over facts with a percentile bootstrap."
+    results = list(results)
+    if not results: raise ValueError("no traces: trace the facts first (e.g. `recovery_by_fact`)")
+    kept = [r for r in results if r.high_score - r.low_score >= min_gap]
+    if not kept: raise ValueError(f"every one of the {len(results)} facts has p_clean − p_corrupt < {min_gap}: nothing to normalise")
+    L = kept[0].n_layers
+    x = np.full((len(kept), len(TOKEN_GROUPS), L), np.nan)
+    for j, r in enumerate(kept):
+        rec = (r.scores - r.low_score) / (r.high_score - r.low_score)
+        for i, pos in enumerate(token_groups(len(r.input_tokens), r.subject_range).values()):
+            if pos: x[j, i] = rec[pos].mean(0)
+    idx = np.random.default_rng(seed).integers(0, len(x), (n_boot, len(x)))
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)  # a group no fact has: NaN, as in the AIE
+        mean, boot = np.nanmean(x, 0), np.nanmean(x[idx], 1)
+        lo, hi = np.nanquantile(boot, [0.025, 0.975], axis=0)
+    return Recovery(kept[0].kind, kept[0].window, TOKEN_GROUPS, x, mean, lo, hi, len(kept), len(results) - len(kept),
+                    min_gap, kept[0].model)
+
+
+def recovery_by_fact(mt,  # `ModelAndTokenizer`
+                     records: Sequence,  # facts (prompt, subject, attribute); those the model gets wrong are skipped
+                     kind=None,  # a site kind (None: the residual stream)
+                     window: int = 1,  # layers restored together (ROME: 10 of GPT-2 XL's 48)
+                     samples: int = 3,  # corrupted rows per trace
+                     min_gap: float = 0.1,  # drop facts whose p_clean − p_corrupt is below this
+                     n_boot: int = 1000, seed: int = 0,
+                     ) -> Recovery:
+    "Trace every fact (`kind_aie`, σ from all the records' subjects) and average each fact's normalised recovery (`recovery_from_traces`)."
+    if kind in STATE_KINDS: raise ValueError(f"kind {kind!r} is restored one layer at a time: use a site kind {analysis_kinds(mt)}")
+    a = kind_aie(mt, records, kind, samples=samples, window=window)
+    return recovery_from_traces(a.results, min_gap=min_gap, n_boot=n_boot, seed=seed)
+
+
+def plot_recovery(recs: dict,  # label -> `Recovery` (one model's kinds and windows)
+                  group: str = 'last subject token',  # the token group drawn
+                  ax=None, title: str | None = None):
+    "Normalised recovery of one token group against the layer (window centre), one line per entry with its bootstrap band; × on cells the method fixes."
+    import matplotlib.pyplot as plt
+    if ax is None: _, ax = plt.subplots(figsize=(5, 3), dpi=80, layout='constrained')
+    i = TOKEN_GROUPS.index(group)
+    colors = ['#252525', '#3182bd', '#9ecae1', '#de2d26', '#fc9272', '#31a354', '#a1d99b']
+    for c, (label, r) in zip(colors, recs.items()):
+        x = np.arange(r.mean.shape[1])
+        ax.plot(x, r.mean[i], '-o', color=c, ms=3, lw=1.8, label=label)
+        ax.fill_between(x, r.lower[i], r.upper[i], color=c, alpha=0.15)
+        f = construction_groups(len(x), r.kind, r.window)[i]
+        ax.plot(x[f], r.mean[i, f], 'x', color='k', ms=8, mew=1.5)
+    ax.axhline(0, color='k', lw=0.5); ax.set_xlabel('layer (centre of the window)'); ax.set_ylabel('recovery per fact')
+    ax.set_title(title or group, fontsize=10)
+    return ax
 
 # %% ../nbs/04_localize.ipynb #c3f9fbd3
 ARCH_NAMES = {'mamba': 'Mamba', 'mamba2': 'Mamba-2', 'gpt2': 'GPT-2', 'gpt_neox': 'GPT-NeoX'}  # display names of families
@@ -371,3 +545,44 @@ def plot_ladder(table,  # from `ladder_sites`
     ax.set_title('residual-stream AIE: the subject peak and the arrival at the last token', fontsize=10)
     ax.legend(fontsize=9, loc='upper left', bbox_to_anchor=(1.01, 1))
     return ax
+
+# %% ../nbs/04_localize.ipynb #f6365668
+PLANT_KINDS = {'out_proj': 'mixer', 'in_proj_x': 'x', 'mlp': 'mlp'}  # the traced kind that is each edit site's output
+PLANT_SITES = {'mamba': 'in_proj_x', 'gpt2': 'mlp'}  # the default site per family: where plants take in the toy models
+PLANT_STRENGTH = dict(clamp=20., steps=60, weight_decay=0.01)  # a stronger write than ROME's defaults: the control needs the fact to take
+
+
+def planted_control(mt,  # `ModelAndTokenizer` (a Mamba or GPT-2)
+                    cases: Sequence[dict],  # facts to overwrite: prompt, subject and new (a one-word object), e.g. `counterfact_cases`
+                    layers: Sequence[int],  # the layers to plant at, one plant per case and layer
+                    site: str | None = None,  # an edit site of `EDIT_SITES` (default: `PLANT_SITES` of the family)
+                    kind=None,  # the kind traced (default: `PLANT_KINDS[site]`, the site's own output)
+                    samples: int = 5,  # corrupted rows per trace
+                    cov_texts: Sequence[str] | None = None,  # texts for the keys' second moment (default: every world sentence)
+                    **edit_kw,  # `compute_value` options, over `PLANT_STRENGTH`
+                    ) -> tuple:  # (a pandas table, one row per plant; the traces, row `trace` of the table is `traces[trace]`)
+    """A positive control for tracing: plant each case's new object at each layer (`plant_fact`, a rank-one edit at the
+    subject's last token), trace the planted prompt for the new object with the kind the site writes, and read the effect
+    at the subject's last token: the planted layer's, the largest other layer's, the planted layer's rank (1: the peak)."""
+    import pandas as pd
+    from mamba_mediation.edit import plant_fact, edited, top1
+    mt = as_mt(mt)
+    site = site or PLANT_SITES.get(mt.arch.family)
+    kind = kind or PLANT_KINDS.get(site)
+    if kind is None: raise ValueError(f"no kind is known to read the site {site!r}: pass kind= (one of {sorted(set(PLANT_KINDS.values()))})")
+    kw, rows, traces = {**PLANT_STRENGTH, **edit_kw}, [], []
+    for c in cases:
+        for layer in layers:
+            e = plant_fact(mt, layer, site, c['subject'], c['new'], prompt=c['prompt'], cov_texts=cov_texts, **kw)
+            with edited(mt, e):
+                took = top1(mt, [c['prompt']])[0] == c['new']
+                r = trace_kind(mt, c['prompt'], c['subject'], kind, samples=samples, answer=c['new'])
+            ie = r.indirect_effect[r.subject_range[1] - 1]
+            other = np.where(np.arange(len(ie)) == layer, -np.inf, ie)
+            rows.append(dict(model=mt.name, site=site, kind=kind_label(kind), subject=c['subject'], new=c['new'],
+                             layer=int(layer), took=bool(took), nll=float(e.metrics['nll']), p_clean=r.high_score,
+                             p_corrupt=r.low_score, effect=float(ie[layer]), other=float(other.max()),
+                             other_layer=int(other.argmax()), peak=int(np.argmax(ie)),
+                             rank=1 + int((other > ie[layer]).sum()), trace=len(traces)))
+            traces.append(r)
+    return pd.DataFrame(rows), traces
