@@ -14,7 +14,7 @@ from .hooks import TraceDict, layer_site, ensure_transparent
 from .corrupt import as_mt, as_corruption, resolve_sigma, corrupt_embeddings
 from .trace import (TraceResult, check_kind, check_samples, check_prompt, layer_window, score_logits,
                                    plot_trace_heatmap, answer_token, trace_cells)
-from .ssm_state import mixer_parts, _gate_out, _resid
+from .ssm_state import mixer_parts, _gate_out, _resid, trace_ssm_state
 
 # %% ../nbs/03c_screen.ipynb #34b53838
 @torch.enable_grad()
@@ -165,12 +165,12 @@ def top_cells(screen: TraceResult,  # a screen (`attribution_scores`), or any tr
 def screen_then_trace(mt,  # `ModelAndTokenizer` or (model, tokenizer)
                       prompt: str,  # the prompt
                       subject: str,  # the subject to corrupt
-                      kind: str | None = None,  # None (residual stream) or a per-layer site kind
+                      kind: str | None = None,  # None (residual stream), a per-layer site kind, or 'h' (the SSM state)
                       k: int = 5,  # cells traced exactly: the screen's k largest effects
                       samples: int = 10, noise=3.0, window: int = 10, seed: int | None = None,
                       ) -> dict:  # screen (`TraceResult`), cells [(token, layer)], exact scores of those cells, seconds
     """Screen every cell with `attribution_scores`, then trace exactly (the batched engine, the same corrupted rows) only
-    the `k` cells with the largest estimated effect."""
+    the `k` cells with the largest estimated effect (for 'h', `trace_ssm_state`'s fast engine)."""
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a whole number ≥ 1, got {k!r}")
     t0 = time.perf_counter()
@@ -180,6 +180,8 @@ def screen_then_trace(mt,  # `ModelAndTokenizer` or (model, tokenizer)
     corr = as_corruption(noise) if seed is None else dataclasses.replace(as_corruption(noise), seed=int(seed))
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # the screen has warned already (unknown words, a window wider than the model)
-        ex = trace_cells(mt, prompt, subject, cells, kind, samples=samples, noise=corr, window=window, answer=scr.answer_id)
+        ex = (trace_ssm_state(mt, prompt, subject, 'h', samples=samples, noise=corr, answer=scr.answer_id, cells=cells)
+              if scr.kind == 'h' else
+              trace_cells(mt, prompt, subject, cells, kind, samples=samples, noise=corr, window=window, answer=scr.answer_id))
     return dict(screen=scr, cells=cells, exact=np.array([ex.scores[c] for c in cells]), low=ex.low_score, high=ex.high_score,
                 trace=ex, seconds=time.perf_counter() - t0)
