@@ -81,7 +81,7 @@ def _add_run_commands(sub):
                    help='with --dtype bfloat16/float16: re-trace N units in float32 and report the largest difference (default 2)')
     r.add_argument('--screen', type=int, default=None, metavar='K',
                    help='per unit, rank every cell with the gradient screen and trace exactly only the K best (the other '
-                        'cells are NaN in the store; the SSM-state kinds are traced in full); default: every cell')
+                        'cells are NaN in the store; the SSM-state kinds other than h are traced in full); default: every cell')
     r.add_argument('--screen-check', type=int, default=2, metavar='N',
                    help='with --screen: also trace the first N screened units in full, to measure what the K cells recover (default 2)')
     r.add_argument('--no-progress', action='store_true', help='no progress bar')

@@ -244,7 +244,7 @@ def run_threads(mt,  # a model, or a list of models (`ModelAndTokenizer`s)
 
 def trace_unit(mt, fact: FactRecord, kind: str, cfg: dict, max_rows: int | None = None,
                budget_mb: float | None = None,  # memory budget of one batched forward, passed to both engines
-               cells=None,  # only these (token, layer) cells (`trace_cells`; not for the SSM-state kinds)
+               cells=None,  # only these (token, layer) cells (`trace_cells`; `trace_ssm_state(cells=)` for the SSM-state kinds)
                ) -> TraceResult:
     "One unit: the trace of `fact` for `kind` with the run configuration `cfg`."
     corr = Corruption(k=cfg['noise'], sigma=cfg['sigma'], seed=cfg['seed'])
@@ -252,7 +252,7 @@ def trace_unit(mt, fact: FactRecord, kind: str, cfg: dict, max_rows: int | None 
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         if kind in STATE_KINDS:
-            return trace_ssm_state(mt, fact.prompt, fact.subject, kind, samples=cfg['samples'], noise=corr, answer=ans,
+            return trace_ssm_state(mt, fact.prompt, fact.subject, kind, samples=cfg['samples'], noise=corr, answer=ans, cells=cells,
                                    **({} if budget_mb is None else dict(budget_mb=budget_mb)))
         return calculate_hidden_flow(mt, fact.prompt, fact.subject, samples=cfg['samples'], noise=corr,
                                      window=cfg['window'], kind=None if kind == 'resid' else kind, answer=ans,
@@ -315,7 +315,7 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
               budget_mb: float | None = None,  # memory per batched forward (default: from free GPU memory; 256 MB on CPU)
               check_fp32: int = 2,  # with a non-float32 dtype: re-trace this many units in float32 and report the largest difference
               threads: int | str | None = None,  # torch CPU threads: a number, 'auto' (1 for small models on the CPU; the CLI's default), None: as set
-              screen: int | None = None,  # K: per unit, rank every cell by the gradient screen and trace only the K best (not the SSM-state kinds)
+              screen: int | None = None,  # K: per unit, rank every cell by the gradient screen and trace only the K best (of the SSM-state kinds, h only)
               screen_check: int = 2,  # with `screen`: trace this many screened units in full too, to measure what the K cells recover
               progress: bool = True,  # a tqdm bar on rank 0
               log=print,  # where the one-line messages go
@@ -384,7 +384,7 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
                 else:
                     try:
                         rows = None if k in STATE_KINDS else _default_max_rows(mt, len(mt.tokenizer(f.prompt)['input_ids']), budget)
-                        if screen and k not in STATE_KINDS:
+                        if screen and (k not in STATE_KINDS or k == 'h'):  # the other state kinds have no screen
                             r = screen_unit(mt, f, k, cfg, int(screen), rows, budget, check=len(screened) < screen_check)
                             screened.append(r.screen)
                         else: r = trace_unit(mt, f, k, cfg, rows, budget)

@@ -17,7 +17,7 @@ from .load import arch_info
 from .hooks import selective_scan, mamba2_scan, is_transparent, restore_mixers, ensure_transparent
 from .corrupt import as_mt, find_subject_range, as_corruption, resolve_sigma, corrupt_embeddings, _corrupted_chunks
 from .trace import (TraceResult, plot_trace_heatmap, layer_window, _chunked, answer_token, check_prompt,
-                                   check_samples, _check_budget)
+                                   check_samples, _check_budget, check_cells)
 from .aie import token_groups, TOKEN_GROUPS, AIEResult, aie_from_results
 from .moved import moved_attr
 
@@ -519,8 +519,9 @@ def trace_ssm_state(mt,  # `ModelAndTokenizer` or (model, tokenizer) of a Mamba 
                     progress=False,  # True: a tqdm bar counting restorations; or a tqdm bar to advance
                     budget_mb: float = 256.,  # memory budget (MB) of one pass: noise samples (and a long prompt's positions) go in chunks that fit it
                     semantics: str = 'write',  # kind 'h': 'write' (the restored state carries on) or 'read' (`SEMANTICS`)
+                    cells=None,  # only these (token, layer) cells (negatives count from the end); the others are NaN
                     ) -> TraceResult:
-    "Restore `kind` at every (token, layer) of a corrupted prompt: a `TraceResult` with scores [tokens × layers]."
+    "Restore `kind` at every (token, layer) of a corrupted prompt, or at `cells` only: a `TraceResult` with scores [tokens × layers]."
     t0 = time.perf_counter()
     mt = as_mt(mt)
     model, tok = mt.model, mt.tokenizer
@@ -552,6 +553,9 @@ def trace_ssm_state(mt,  # `ModelAndTokenizer` or (model, tokenizer) of a Mamba 
     if corr.kind == 'swap': samples = 1
     res.samples = samples
     T = len(ids)
+    if cells is not None:  # the grid of their positions × layers is traced, then only the cells are kept
+        cells = check_cells(cells, T, n)
+        ts, ls = sorted({t for t, _ in cells}), sorted({l for _, l in cells})
     chunk, step = _state_chunks(mt.arch, T, samples, budget_mb, kind, engine)
     n_chunks = math.ceil(samples / chunk)
     bar = None if isinstance(progress, bool) or progress is None else progress
@@ -560,6 +564,13 @@ def trace_ssm_state(mt,  # `ModelAndTokenizer` or (model, tokenizer) of a Mamba 
         bar = tqdm(total=T * n, desc=f"trace {kind}", unit='restoration', leave=False)
     def run(x, bar):
         x = x.to(model.dtype)
+        if cells is not None:
+            f = fast_state_trace if engine == 'fast' else reference_state_trace
+            grid = f(model, x, aid, kind, layers=ls, positions=ts, channels=channels, states=states, semantics=semantics).double()
+            out = torch.full((T, n), float('nan'), dtype=torch.float64)
+            for t, l in cells: out[t, l] = grid[ts.index(t), ls.index(l)]
+            if bar is not None: bar.update(T * n)
+            return out, _corrupted_p(model, x, aid), None
         if engine == 'fast':
             parts = [fast_state_trace(model, x, aid, kind, positions=list(range(a, min(T, a + step))), channels=channels,
                                       states=states, return_low=True, progress=bar, semantics=semantics) for a in range(0, T, step)]
