@@ -19,14 +19,14 @@ import torch.nn.functional as F
 
 from .load import ModelAndTokenizer, unknown_words
 from .hooks import Trace, TraceDict, layer_site
-from .corrupt import find_subject_range
+from .corrupt import find_subject_range, embedding_module, collect_embedding_std
 from .world import _world, prompts, rome_template, subject_phrase
 
 # %% auto #0
-__all__ = ['EDIT_SITES', 'DEFAULT_SITE', 'EditSite', 'edit_site', 'weight_view', 'context_prefixes', 'compute_key', 'world_texts',
-           'key_covariance', 'rank_one_update', 'essence_prompt', 'compute_value', 'Edit', 'apply_edit', 'edited',
-           'edit_fact', 'plant_fact', 'top1', 'counterfact_cases', 'edit_metrics', 'evaluate_edit', 'bootstrap_ci',
-           'donor_swap']
+__all__ = ['EDIT_SITES', 'DEFAULT_SITE', 'LAYER_PARAMS', 'EditSite', 'edit_site', 'weight_view', 'context_prefixes',
+           'compute_key', 'world_texts', 'key_covariance', 'rank_one_update', 'essence_prompt', 'compute_value', 'Edit',
+           'LayerEdit', 'layer_params', 'apply_edit', 'edited', 'edit_fact', 'plant_fact', 'top1', 'counterfact_cases',
+           'edit_metrics', 'evaluate_edit', 'bootstrap_ci', 'donor_swap', 'plant_layer']
 
 # %% ../nbs/08_edit.ipynb #e86383c3
 @dataclass(frozen=True)
@@ -291,6 +291,39 @@ class Edit:
         t = load_file(str(path.with_suffix('.safetensors')))
         return cls(u=t['u'], v=t['v'], **json.loads(path.with_suffix('.json').read_text()))
 
+LAYER_PARAMS = {'gpt2': ('transformer.h.{l}.mlp.c_fc.', 'transformer.h.{l}.mlp.c_proj.'),
+                'mamba': ('backbone.layers.{l}.mixer.in_proj.', 'backbone.layers.{l}.mixer.out_proj.')}
+# the weights a `plant_layer` fine-tune may change: GPT-2's MLP (both maps), the Mamba mixer's input and output projections
+
+@dataclass
+class LayerEdit:
+    "New values of some weights of one layer (a fine-tune of that layer alone), with the fact they write and how well it did."
+    layer: int
+    params: dict         # parameter name -> its new value (every name in layer `layer`'s `LAYER_PARAMS`)
+    subject: str = ''
+    new_object: str = ''
+    prompt: str = ''
+    family: str = ''
+    metrics: dict = field(default_factory=dict)
+
+def layer_params(mt, layer: int) -> dict:
+    "The parameters of layer `layer` that `plant_layer` trains (`LAYER_PARAMS`), by name."
+    fam = mt.arch.family
+    if fam not in LAYER_PARAMS: raise ValueError(f'a layer plant supports {sorted(LAYER_PARAMS)} models, not {fam!r}')
+    n = mt.arch.n_layer
+    if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < n:
+        raise ValueError(f'layer must be a whole number from 0 to {n - 1} (the model has {n} layers), got {layer!r}')
+    pre = tuple(p.format(l=layer) for p in LAYER_PARAMS[fam])
+    return {n_: p for n_, p in mt.model.named_parameters() if n_.startswith(pre)}
+
+def _layer_params(mt, edit: LayerEdit) -> dict:
+    if edit.family and edit.family != mt.arch.family:
+        raise ValueError(f'this edit is for a {edit.family} model, not a {mt.arch.family} one')
+    ps = layer_params(mt, edit.layer)
+    if set(ps) != set(edit.params) or any(ps[n].shape != v.shape for n, v in edit.params.items()):
+        raise ValueError(f'the edit holds {sorted(edit.params)} but layer {edit.layer} has {sorted(ps)}: another model shape')
+    return ps
+
 def _target(mt, edit: Edit) -> torch.Tensor:
     if edit.family and edit.family != mt.arch.family:
         raise ValueError(f'this edit is for a {edit.family} model, not a {mt.arch.family} one')
@@ -300,15 +333,29 @@ def _target(mt, edit: Edit) -> torch.Tensor:
     return W
 
 @torch.no_grad()
-def apply_edit(mt, edit: Edit) -> ModelAndTokenizer:
-    "Add u·vᵀ to the weight in place (for good: use `edited` to undo it on exit)."
+def apply_edit(mt, edit) -> ModelAndTokenizer:
+    "Add u·vᵀ to the weight in place, or write a `LayerEdit`'s new weights (for good: use `edited` to undo it on exit)."
+    if isinstance(edit, LayerEdit):
+        ps = _layer_params(mt, edit)
+        for n, v in edit.params.items(): ps[n].copy_(v.to(ps[n].device))
+        return mt
     W = _target(mt, edit)
     W += edit.delta().to(W.dtype).to(W.device)
     return mt
 
 @contextlib.contextmanager
 def edited(mt, edit: Edit):
-    "Apply `edit` inside the `with` block; the weight is restored bit for bit on exit, also after an exception."
+    "Apply `edit` (an `Edit` or a `LayerEdit`) inside the `with` block; the weights are restored bit for bit on exit, also after an exception."
+    if isinstance(edit, LayerEdit):
+        ps = _layer_params(mt, edit)
+        saved = {n: p.detach().clone() for n, p in ps.items()}
+        try:
+            apply_edit(mt, edit)
+            yield mt
+        finally:
+            with torch.no_grad():
+                for n, p in ps.items(): p.copy_(saved[n])
+        return
     W = _target(mt, edit)
     _, _, mod = edit_site(mt, edit.site, edit.layer)
     saved = mod.weight.data.clone()
@@ -441,3 +488,75 @@ def donor_swap(mt, case: dict, world=None) -> dict | None:
             logits = mt.model(input_ids=ids).logits[0, -1]
         p.append(float(torch.softmax(logits.float(), -1)[new_id])); top.append(int(logits.argmax()) == new_id)
     return dict(donor=donor, p=p, top1=top)
+
+# %% ../nbs/08_edit.ipynb #ecc0d407
+def plant_layer(mt, layer: int, subject: str, new_object: str,
+                prompt: str = None,       # the prompt to plant in (default: the subject's fact's first template)
+                neighbours: list = None,  # prompts (or [prompt, object] pairs) of other subjects whose next word is kept
+                n_prefixes: int = 2,      # random context prefixes besides the bare prompt
+                n_noise: int = 4,         # copies of each planted text with the subject's embeddings noised, kept too
+                noise: float = 3.,        # their noise: k·σ, σ from the subject's embeddings (the tracing's rule)
+                seed: int = 0,            # seed of the prefixes and of the noise (a generator of its own)
+                steps: int = 150,         # Adam steps at most
+                lr: float = 1e-2,         # Adam learning rate
+                kl_factor: float = 1.,    # weight of the KL term on the kept prompts
+                stop_nll: float = 0.1     # stop once the new object is top-1 on every planted text and its mean NLL is below this
+               ) -> LayerEdit:
+    """A positive control by fine-tuning: train the weights of one layer (`LAYER_PARAMS`; every other weight frozen) with
+    Adam until `prompt` and its context prefixes continue with `new_object`, while a KL term keeps the unedited model's
+    next-word distribution on the same texts with the subject's embeddings noised and on `neighbours`. Returns the new
+    weights (not applied: use `edited`); the model's weights are restored bit for bit."""
+    if prompt is None:
+        f = next((f for f in _world().facts if f.subject == subject), None)
+        if f is None: raise ValueError(f'{subject!r} is not a subject of the world: give the prompt to plant it in')
+        prompt = rome_template(_world().relations[f.relation].train[0], subject).format(subject)
+    ps = layer_params(mt, layer)
+    if not isinstance(prompt, str) or not isinstance(subject, str) or not subject.strip() or subject not in prompt:
+        raise ValueError(f'the subject {subject!r} is not in the prompt {prompt!r}: give the words of the prompt that name it')
+    target = _one_token(mt, new_object)
+    tok = mt.tokenizer
+    texts = [(p + ' ' + prompt).strip() for p in context_prefixes(n_prefixes, seed=seed)]
+    kept = [n if isinstance(n, str) else n[0] for n in (neighbours or [])]
+    rows = [tok(t)['input_ids'] for t in texts]
+    spans = [find_subject_range(tok, t, subject) for t in texts]
+    noised = [(len(texts) * (1 + j) + i, spans[i]) for j in range(n_noise) for i in range(len(texts))]
+    rows = rows + rows * n_noise + [tok(t)['input_ids'] for t in kept]
+    L = max(map(len, rows))
+    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+    ids = torch.tensor([r + [pad] * (L - len(r)) for r in rows], device=mt.device)
+    mask = torch.tensor([[1] * len(r) + [0] * (L - len(r)) for r in rows], device=mt.device)
+    last, ar, n_t = torch.tensor([len(r) - 1 for r in rows], device=mt.device), torch.arange(len(rows), device=mt.device), len(texts)
+    emb = embedding_module(mt.model)
+    sigma = collect_embedding_std(mt, [subject])
+    g = torch.Generator().manual_seed(10_000 + seed)
+    add = torch.zeros(len(rows), L, emb.weight.shape[1])
+    for i, (b, e) in noised: add[i, b:e] = noise * sigma * torch.randn(e - b, add.shape[-1], generator=g)
+    add = add.to(mt.device)
+    def run():
+        h = emb.register_forward_hook(lambda m, a, o: o + add.to(o.dtype))
+        try: return torch.log_softmax(mt.model(input_ids=ids, attention_mask=mask).logits[ar, last].float(), -1)
+        finally: h.remove()
+    with torch.no_grad(): ref = run()[n_t:]
+    saved = {n: p.detach().clone() for n, p in ps.items()}
+    flags = {n: p.requires_grad for n, p in mt.model.named_parameters()}
+    opt = torch.optim.Adam(list(ps.values()), lr=lr)
+    log = []
+    try:
+        for n, p in mt.model.named_parameters(): p.requires_grad_(n in ps)
+        for step in range(steps + 1):
+            opt.zero_grad()
+            lp = run()
+            nll = -lp[:n_t, target].mean()
+            kl = F.kl_div(lp[n_t:], ref, log_target=True, reduction='batchmean')
+            took = bool((lp[:n_t].argmax(-1) == target).all())
+            log.append(dict(step=step, nll=nll.item(), kl=kl.item(), took=took))
+            if (took and nll.item() < stop_nll) or step == steps: break
+            (nll + kl_factor * kl).backward(); opt.step()
+        new = {n: p.detach().clone() for n, p in ps.items()}
+    finally:
+        with torch.no_grad():
+            for n, p in ps.items(): p.copy_(saved[n])
+        for n, p in mt.model.named_parameters(): p.requires_grad_(flags[n])
+    return LayerEdit(layer, new, subject, new_object, prompt, mt.arch.family,
+                     dict(steps=log[-1]['step'], nll=log[-1]['nll'], kl=log[-1]['kl'], took=log[-1]['took']))
+

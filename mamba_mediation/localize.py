@@ -22,12 +22,13 @@ from .ssm_state import (STATE_KINDS, KIND_NAMES, trace_ssm_state, state_aie, blo
 
 # %% auto #0
 __all__ = ['MAMBA_KINDS', 'TRANSFORMER_KINDS', 'OUTPUT_KINDS', 'READ_INPUT_KINDS', 'CONSTRUCTION_REASONS', 'AVERAGE_KINDS',
-           'DATA_DIR', 'ARCH_NAMES', 'LADDER_RUNGS', 'PLANT_KINDS', 'PLANT_SITES', 'PLANT_STRENGTH', 'is_ssm',
-           'analysis_kinds', 'kind_label', 'trace_kind', 'tidy_table', 'construction_reasons', 'construction_mask',
-           'construction_groups', 'trace_mask', 'mark_fixed', 'compare_traces', 'best_cells', 'depth_fraction',
-           'plot_comparison', 'world_facts', 'known_records', 'spread', 'kind_aie', 'save_averages', 'load_averages',
-           'plot_aie_depth', 'two_sites', 'Recovery', 'recovery_from_traces', 'recovery_by_fact', 'plot_recovery',
-           'ladder_sites', 'plot_ladder', 'planted_control']
+           'DATA_DIR', 'ARCH_NAMES', 'LADDER_RUNGS', 'PLANT_KINDS', 'PLANT_SITES', 'PLANT_STRENGTH', 'PLANT_METHODS',
+           'LAYER_KINDS', 'PLANT_READS', 'is_ssm', 'analysis_kinds', 'kind_label', 'trace_kind', 'tidy_table',
+           'construction_reasons', 'construction_mask', 'construction_groups', 'trace_mask', 'mark_fixed',
+           'compare_traces', 'best_cells', 'depth_fraction', 'plot_comparison', 'world_facts', 'known_records',
+           'spread', 'kind_aie', 'save_averages', 'load_averages', 'plot_aie_depth', 'two_sites', 'Recovery',
+           'recovery_from_traces', 'recovery_by_fact', 'plot_recovery', 'ladder_sites', 'plot_ladder',
+           'planted_control']
 
 # %% ../nbs/04_localize.ipynb #bf00e5ee
 def _rec(r) -> tuple:
@@ -550,39 +551,69 @@ def plot_ladder(table,  # from `ladder_sites`
 PLANT_KINDS = {'out_proj': 'mixer', 'in_proj_x': 'x', 'mlp': 'mlp'}  # the traced kind that is each edit site's output
 PLANT_SITES = {'mamba': 'in_proj_x', 'gpt2': 'mlp'}  # the default site per family: where plants take in the toy models
 PLANT_STRENGTH = dict(clamp=20., steps=60, weight_decay=0.01)  # a stronger write than ROME's defaults: the control needs the fact to take
+PLANT_METHODS = {'mamba': 'rank-one', 'gpt2': 'finetune'}  # the default plant per family: the one that takes in the toy models
+LAYER_KINDS = {'gpt2': 'mlp', 'mamba': 'mixer'}  # the traced kind whose output a `plant_layer` fine-tune changes
+PLANT_READS = {'rank-one': 'subject', 'finetune': 'tokens'}  # where the effect is read: at the subject's last token, or the best token per layer
+
+
+def _layer_effect(r, read: str) -> tuple:
+    "IE per layer and the token it is read at: the subject's last token, or per layer the token of the largest IE among the cells the method does not fix."
+    if read == 'subject':
+        t = r.subject_range[1] - 1
+        return r.indirect_effect[t], np.full(r.n_layers, t)
+    ie = np.where(trace_mask(r), -np.inf, r.indirect_effect)
+    t = ie.argmax(0)
+    return ie[t, np.arange(r.n_layers)], t
 
 
 def planted_control(mt,  # `ModelAndTokenizer` (a Mamba or GPT-2)
                     cases: Sequence[dict],  # facts to overwrite: prompt, subject and new (a one-word object), e.g. `counterfact_cases`
                     layers: Sequence[int],  # the layers to plant at, one plant per case and layer
-                    site: str | None = None,  # an edit site of `EDIT_SITES` (default: `PLANT_SITES` of the family)
-                    kind=None,  # the kind traced (default: `PLANT_KINDS[site]`, the site's own output)
+                    method: str | None = None,  # 'rank-one' (`plant_fact`) or 'finetune' (`plant_layer`); default `PLANT_METHODS` of the family
+                    site: str | None = None,  # rank-one: an edit site of `EDIT_SITES` (default: `PLANT_SITES` of the family)
+                    kind=None,  # the kind traced (default: the site's own output, `PLANT_KINDS`; a fine-tune: `LAYER_KINDS`)
+                    read: str | None = None,  # 'subject' (the subject's last token) or 'tokens' (per layer, the best token); default `PLANT_READS`
                     samples: int = 5,  # corrupted rows per trace
-                    cov_texts: Sequence[str] | None = None,  # texts for the keys' second moment (default: every world sentence)
-                    **edit_kw,  # `compute_value` options, over `PLANT_STRENGTH`
+                    cov_texts: Sequence[str] | None = None,  # rank-one: texts for the keys' second moment (default: every world sentence)
+                    **edit_kw,  # `compute_value` options, over `PLANT_STRENGTH` (rank-one), or `plant_layer` options (fine-tune)
                     ) -> tuple:  # (a pandas table, one row per plant; the traces, row `trace` of the table is `traces[trace]`)
     """A positive control for tracing: plant each case's new object at each layer (`plant_fact`, a rank-one edit at the
-    subject's last token), trace the planted prompt for the new object with the kind the site writes, and read the effect
-    at the subject's last token: the planted layer's, the largest other layer's, the planted layer's rank (1: the peak)."""
+    subject's last token, or `plant_layer`, a fine-tune of that layer alone, keeping the case's neighbours), trace the
+    planted prompt for the new object with the kind the plant writes, and read the effect per layer (`read`): the planted
+    layer's and its token, the largest other layer's, the planted layer's rank (1: the peak)."""
     import pandas as pd
-    from mamba_mediation.edit import plant_fact, edited, top1
+    from mamba_mediation.edit import plant_fact, plant_layer, edited, top1
     mt = as_mt(mt)
-    site = site or PLANT_SITES.get(mt.arch.family)
-    kind = kind or PLANT_KINDS.get(site)
-    if kind is None: raise ValueError(f"no kind is known to read the site {site!r}: pass kind= (one of {sorted(set(PLANT_KINDS.values()))})")
-    kw, rows, traces = {**PLANT_STRENGTH, **edit_kw}, [], []
+    fam = mt.arch.family
+    method = method or PLANT_METHODS.get(fam, 'rank-one')
+    if method not in PLANT_READS: raise ValueError(f"unknown plant method {method!r}: choose one of {list(PLANT_READS)}")
+    read = read or PLANT_READS[method]
+    if read not in ('subject', 'tokens'): raise ValueError(f"read must be 'subject' or 'tokens', not {read!r}")
+    if method == 'rank-one':
+        site = site or PLANT_SITES.get(fam)
+        kind = kind or PLANT_KINDS.get(site)
+        if kind is None: raise ValueError(f"no kind is known to read the site {site!r}: pass kind= (one of {sorted(set(PLANT_KINDS.values()))})")
+        kw = {**PLANT_STRENGTH, **edit_kw}
+    else:
+        site, kind, kw = 'layer', kind or LAYER_KINDS.get(fam), edit_kw
+    rows, traces = [], []
     for c in cases:
         for layer in layers:
-            e = plant_fact(mt, layer, site, c['subject'], c['new'], prompt=c['prompt'], cov_texts=cov_texts, **kw)
+            if method == 'rank-one':
+                e = plant_fact(mt, layer, site, c['subject'], c['new'], prompt=c['prompt'], cov_texts=cov_texts, **kw)
+            else:
+                e = plant_layer(mt, layer, c['subject'], c['new'], prompt=c['prompt'], neighbours=c.get('neighbours'), **kw)
             with edited(mt, e):
                 took = top1(mt, [c['prompt']])[0] == c['new']
                 r = trace_kind(mt, c['prompt'], c['subject'], kind, samples=samples, answer=c['new'])
-            ie = r.indirect_effect[r.subject_range[1] - 1]
+            ie, tok = _layer_effect(r, read)
             other = np.where(np.arange(len(ie)) == layer, -np.inf, ie)
-            rows.append(dict(model=mt.name, site=site, kind=kind_label(kind), subject=c['subject'], new=c['new'],
-                             layer=int(layer), took=bool(took), nll=float(e.metrics['nll']), p_clean=r.high_score,
-                             p_corrupt=r.low_score, effect=float(ie[layer]), other=float(other.max()),
-                             other_layer=int(other.argmax()), peak=int(np.argmax(ie)),
+            rows.append(dict(model=mt.name, method=method, site=site, kind=kind_label(kind), read=read,
+                             subject=c['subject'], new=c['new'], layer=int(layer), took=bool(took),
+                             nll=float(e.metrics['nll']), p_clean=r.high_score, p_corrupt=r.low_score,
+                             effect=float(ie[layer]), token=r.input_tokens[tok[layer]].strip(), position=int(tok[layer]),
+                             other=float(other.max()), other_layer=int(other.argmax()), peak=int(np.argmax(ie)),
                              rank=1 + int((other > ie[layer]).sum()), trace=len(traces)))
             traces.append(r)
     return pd.DataFrame(rows), traces
+
