@@ -345,9 +345,9 @@ def run_fact_averages(mt,  # `ModelAndTokenizer`
         meta['path'] = str(out_path)
     return aies, extra, meta
 
-# %% ../nbs/04a_storage.ipynb #cc7f4ccc
-SWAP_KINDS = ('delta+B+C', 'x', 'conv')  # what a swap replaces at the chosen positions of a layer
-SWAP_NAMES = {'delta+B+C': 'Δ, B and C', 'x': 'SSM input x', 'conv': 'conv inputs'}
+# %% ../nbs/04a_storage.ipynb #0e51a772
+SWAP_KINDS = ('delta+B+C', 'x', 'conv', 'window')  # what a swap replaces at the chosen positions of a layer
+SWAP_NAMES = {'delta+B+C': 'Δ, B and C', 'x': 'SSM input x', 'conv': 'conv inputs', 'window': 'conv window after the subject'}
 
 
 def _check_swap(model, kind, embeds):
@@ -357,14 +357,16 @@ def _check_swap(model, kind, embeds):
 
 def _swap_block(block, r, donor, kind, pm):
     """One block on `r` [N,T,d] with `kind` taken from `donor` (`SSMParts`, rows broadcast) where the position mask `pm` [T] is set:
-    'conv': the conv inputs u (so every conv output that reads them); 'x': the SSM input only (Δ, B and C still computed from
-    the block's own conv output); 'delta+B+C': Δ, B and C only."""
+    'conv': the conv inputs u (so every conv output that reads them); 'window': the conv inputs u as read by the conv outputs at
+    the other positions only (those at the masked positions read the block's own); 'x': the SSM input only (Δ, B and C still
+    computed from the block's own conv output); 'delta+B+C': Δ, B and C only."""
     mixer = block.mixer
     fam = 'mamba2' if hasattr(mixer, 'num_heads') else 'mamba'
     u, z, dtr = _in_proj(mixer, fam, block.norm(r.to(block.norm.weight.dtype)))
     put = lambda v, w: torch.where(pm.view(1, -1, *[1] * (v.dim() - 2)), w.to(v.dtype), v)
-    if kind == 'conv': u = put(u, donor.u)
-    x, dt, B, C = _selection(mixer, fam, _conv(mixer, u), dtr)
+    xc = _conv(mixer, put(u, donor.u)) if kind in ('conv', 'window') else _conv(mixer, u)
+    if kind == 'window': xc = put(xc, _conv(mixer, u))  # the masked positions' own outputs read their own inputs
+    x, dt, B, C = _selection(mixer, fam, xc, dtr)
     if kind == 'x': x = put(x, donor.x)
     if kind == 'delta+B+C': dt, B, C = put(dt, donor.dt), put(B, donor.B), put(C, donor.C)
     A = -torch.exp(mixer.A_log.float())
@@ -439,10 +441,11 @@ def restore_swap(model,  # a Hugging Face Mamba / Mamba-2 causal LM
 @contextlib.contextmanager
 def _hf_swap(model, kind, layers, pm, store, take):
     """Hugging Face's own forward with `kind` recorded into (take=False) or put from (take=True) `store` at the layers and
-    positions `pm`: the conv inputs at `in_proj`'s output, x, the raw Δ, B and C at the arguments of the scan."""
+    positions `pm`: the conv inputs at the arguments of the conv, x, the raw Δ, B and C at the arguments of the scan."""
     import transformers.models.mamba.modeling_mamba as mm
-    orig, d_in = mm.mamba_scan_forward, model.backbone.layers[0].mixer.intermediate_size
+    orig, oconv = mm.mamba_scan_forward, mm.causal_conv1d_forward
     ids = {id(model.backbone.layers[l].mixer): l for l in layers}
+    cids = {id(model.backbone.layers[l].mixer.conv1d): l for l in layers}
     def put(v, l, name, tdim):
         if not take: store[l, name] = v.detach().clone(); return v
         m = pm.view(*[1] * tdim, -1, *[1] * (v.dim() - tdim - 1))
@@ -453,16 +456,19 @@ def _hf_swap(model, kind, layers, pm, store, take):
         if l is not None and kind == 'delta+B+C':
             time_step, B, C = put(time_step, l, 'dt', 2), put(B, l, 'B', 1), put(C, l, 'C', 1)
         return orig(module, hidden_states, time_step, B, C, gate, cache, **kw)
-    def inproj(mod, args, out, l):
-        return torch.cat([put(out[..., :d_in], l, 'u', 1), out[..., d_in:]], -1)
-    hooks = [model.backbone.layers[l].mixer.in_proj.register_forward_hook(lambda m, a, o, l=l: inproj(m, a, o, l))
-             for l in layers] if kind == 'conv' else []
-    mm.mamba_scan_forward = scan
+    def conv(conv1d, hidden_states, *a, **kw):  # hidden_states [N, K, T]
+        l = cids.get(id(conv1d))
+        if l is None or kind not in ('conv', 'window'): return oconv(conv1d, hidden_states, *a, **kw)
+        out = oconv(conv1d, put(hidden_states, l, 'u', 2), *a, **kw)
+        if kind == 'window' and take:
+            own = oconv(conv1d, hidden_states, *a, **kw)
+            out = torch.where(pm.view(1, 1, -1), own, out)
+        return out
+    mm.mamba_scan_forward, mm.causal_conv1d_forward = scan, conv
     try:
         with _hf_mixers(model): yield
     finally:
-        mm.mamba_scan_forward = orig
-        for h in hooks: h.remove()
+        mm.mamba_scan_forward, mm.causal_conv1d_forward = orig, oconv
 
 
 @torch.no_grad()
