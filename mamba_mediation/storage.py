@@ -4,7 +4,7 @@
 
 # %% ../nbs/04a_storage.ipynb #33271d48
 from __future__ import annotations
-import json, math, time, dataclasses
+import json, math, time, dataclasses, contextlib
 from pathlib import Path
 from typing import Sequence
 
@@ -15,15 +15,17 @@ from .corrupt import (as_mt, find_subject_range, corrupt_embeddings, as_corrupti
                                      collect_embedding_std)
 from .aie import token_groups, TOKEN_GROUPS
 from .trace import TraceResult
-from .ssm_state import STATE_KINDS, KIND_NAMES
+from .ssm_state import (STATE_KINDS, KIND_NAMES, SSMParts, block_forward, _in_proj, _selection, _conv, _scan,
+                                       _gate_out, _resid, _family, _check_embeds, _indices, _hf_mixers)
 from .localize import (_rec, _ssm_run, is_ssm, kind_label, spread, world_facts, known_records, kind_aie,
                     save_averages, AVERAGE_KINDS, DATA_DIR)
 
 # %% auto #0
-__all__ = ['SELECTION', 'DECOMP_PARTS', 'DECOMP_GROUPS', 'SelectionShift', 'selection_shift', 'plot_selection_shift',
-           'plot_selection_evolution', 'fact_bootstrap_spearman', 'selection_effect_correlation', 'load_cells',
-           'group_cells', 'stratified_correlation', 'peak_distribution', 'decompose', 'plot_decomposition',
-           'run_fact_averages']
+__all__ = ['SELECTION', 'DECOMP_PARTS', 'DECOMP_GROUPS', 'SWAP_KINDS', 'SWAP_NAMES', 'SelectionShift', 'selection_shift',
+           'plot_selection_shift', 'plot_selection_evolution', 'fact_bootstrap_spearman',
+           'selection_effect_correlation', 'load_cells', 'group_cells', 'stratified_correlation', 'peak_distribution',
+           'decompose', 'plot_decomposition', 'run_fact_averages', 'noising_trace', 'restore_swap', 'reference_swap',
+           'fact_bootstrap_mean', 'StorageTests', 'storage_tests']
 
 # %% ../nbs/04a_storage.ipynb #408f6c58
 SELECTION = ('delta', 'B', 'C')
@@ -342,3 +344,205 @@ def run_fact_averages(mt,  # `ModelAndTokenizer`
         save_averages(aies, out_path, extra, meta)
         meta['path'] = str(out_path)
     return aies, extra, meta
+
+# %% ../nbs/04a_storage.ipynb #0e51a772
+SWAP_KINDS = ('delta+B+C', 'x', 'conv', 'window')  # what a swap replaces at the chosen positions of a layer
+SWAP_NAMES = {'delta+B+C': 'Δ, B and C', 'x': 'SSM input x', 'conv': 'conv inputs', 'window': 'conv window after the subject'}
+
+
+def _check_swap(model, kind, embeds):
+    if kind not in SWAP_KINDS: raise ValueError(f"unknown kind {kind!r}; choose one of {SWAP_KINDS}")
+    _family(model); _check_embeds(model, embeds)
+
+
+def _swap_block(block, r, donor, kind, pm):
+    """One block on `r` [N,T,d] with `kind` taken from `donor` (`SSMParts`, rows broadcast) where the position mask `pm` [T] is set:
+    'conv': the conv inputs u (so every conv output that reads them); 'window': the conv inputs u as read by the conv outputs at
+    the other positions only (those at the masked positions read the block's own); 'x': the SSM input only (Δ, B and C still
+    computed from the block's own conv output); 'delta+B+C': Δ, B and C only."""
+    mixer = block.mixer
+    fam = 'mamba2' if hasattr(mixer, 'num_heads') else 'mamba'
+    u, z, dtr = _in_proj(mixer, fam, block.norm(r.to(block.norm.weight.dtype)))
+    put = lambda v, w: torch.where(pm.view(1, -1, *[1] * (v.dim() - 2)), w.to(v.dtype), v)
+    xc = _conv(mixer, put(u, donor.u)) if kind in ('conv', 'window') else _conv(mixer, u)
+    if kind == 'window': xc = put(xc, _conv(mixer, u))  # the masked positions' own outputs read their own inputs
+    x, dt, B, C = _selection(mixer, fam, xc, dtr)
+    if kind == 'x': x = put(x, donor.x)
+    if kind == 'delta+B+C': dt, B, C = put(dt, donor.dt), put(B, donor.B), put(C, donor.C)
+    A = -torch.exp(mixer.A_log.float())
+    p = SSMParts(u, x, dt, B, C, z, A if fam == 'mamba' else A[:, None], mixer.D.float())
+    return _resid(block, r) + _gate_out(mixer, _scan(p, states=False), z)
+
+
+def _p_answer(model, r, answer_id):
+    "p(answer) at the last position of residuals r [N,T,d] after the final norm"
+    lg = model.lm_head(model.backbone.norm_f(r[:, -1]).to(model.lm_head.weight.dtype)).float()
+    return torch.softmax(lg, -1)[:, answer_id]
+
+
+def _pos_mask(positions, T, device):
+    pm = torch.zeros(T, dtype=torch.bool, device=device)
+    pm[_indices(positions, T, 'positions')] = True
+    return pm
+
+
+@torch.no_grad()
+def noising_trace(model,  # a Hugging Face Mamba / Mamba-2 causal LM
+                  embeds: torch.Tensor,  # [1+samples, T, `d_model`]: row 0 clean, rows 1.. corrupted (`corrupt_embeddings`)
+                  answer_id: int,  # the answer token
+                  kind: str,  # one of `SWAP_KINDS`
+                  positions,  # the positions noised (the subject's tokens), as in `INDEX_RULES`
+                  layers=None,  # the layers, one at a time (default all)
+                  ) -> tuple:  # (p [layers]: mean p(answer) over the samples with `kind` noised in that layer alone, p_clean)
+    """Necessity: in the clean run, `kind` at `positions` of one layer takes its value from a corrupted run (each noise sample in
+    turn), everything else stays clean; mean p(answer) over the samples, per layer. The drop is p_clean − p."""
+    _check_swap(model, kind, embeds)
+    bb = model.backbone
+    L, (N, T, _) = len(bb.layers), embeds.shape
+    layers = _indices(layers, L, 'layers')
+    pm = _pos_mask(positions, T, embeds.device)
+    rs, parts, r = [], [], embeds
+    for block in bb.layers:  # one unpatched run of the clean and the corrupted rows: every layer's input and parts
+        rs.append(r[:1])
+        r, pa, _, _ = block_forward(block, r, return_parts=True)
+        parts.append(SSMParts(*(v[1:] if v.dim() > 2 else v for v in dataclasses.astuple(pa))))
+    p_clean = _p_answer(model, r[:1], answer_id).item()
+    out = torch.zeros(len(layers))
+    for j, l in enumerate(layers):
+        x = _swap_block(bb.layers[l], rs[l].expand(N - 1, -1, -1), parts[l], kind, pm)
+        for block in bb.layers[l + 1:]: x = block_forward(block, x)
+        out[j] = _p_answer(model, x, answer_id).mean()
+    return out, p_clean
+
+
+@torch.no_grad()
+def restore_swap(model,  # a Hugging Face Mamba / Mamba-2 causal LM
+                 embeds: torch.Tensor,  # [1+samples, T, `d_model`]: row 0 clean, rows 1.. corrupted
+                 answer_id: int,  # the answer token
+                 kind: str,  # one of `SWAP_KINDS`
+                 positions,  # the positions restored (the subject's tokens)
+                 layers=None,  # the layers restored, all at once (default all)
+                 ) -> float:  # mean p(answer) over the corrupted rows
+    """Sufficiency: in the corrupted run, `kind` at `positions` of every layer in `layers` at once takes its clean value (from the
+    unpatched clean run), everything else stays corrupted; mean p(answer) over the corrupted rows."""
+    _check_swap(model, kind, embeds)
+    bb = model.backbone
+    L, T = len(bb.layers), embeds.shape[1]
+    layers = set(_indices(layers, L, 'layers'))
+    pm = _pos_mask(positions, T, embeds.device)
+    c, x = embeds[:1], embeds[1:]
+    for l, block in enumerate(bb.layers):
+        c_next, pa, _, _ = block_forward(block, c, return_parts=True)
+        x = _swap_block(block, x, pa, kind, pm) if l in layers else block_forward(block, x)
+        c = c_next
+    return _p_answer(model, x, answer_id).mean().item()
+
+
+@contextlib.contextmanager
+def _hf_swap(model, kind, layers, pm, store, take):
+    """Hugging Face's own forward with `kind` recorded into (take=False) or put from (take=True) `store` at the layers and
+    positions `pm`: the conv inputs at the arguments of the conv, x, the raw Δ, B and C at the arguments of the scan."""
+    import transformers.models.mamba.modeling_mamba as mm
+    orig, oconv = mm.mamba_scan_forward, mm.causal_conv1d_forward
+    ids = {id(model.backbone.layers[l].mixer): l for l in layers}
+    cids = {id(model.backbone.layers[l].mixer.conv1d): l for l in layers}
+    def put(v, l, name, tdim):
+        if not take: store[l, name] = v.detach().clone(); return v
+        m = pm.view(*[1] * tdim, -1, *[1] * (v.dim() - tdim - 1))
+        return torch.where(m, store[l, name].to(v.dtype), v)
+    def scan(module, hidden_states, time_step, B, C, gate, cache, **kw):
+        l = ids.get(id(module))
+        if l is not None and kind == 'x': hidden_states = put(hidden_states, l, 'x', 2)
+        if l is not None and kind == 'delta+B+C':
+            time_step, B, C = put(time_step, l, 'dt', 2), put(B, l, 'B', 1), put(C, l, 'C', 1)
+        return orig(module, hidden_states, time_step, B, C, gate, cache, **kw)
+    def conv(conv1d, hidden_states, *a, **kw):  # hidden_states [N, K, T]
+        l = cids.get(id(conv1d))
+        if l is None or kind not in ('conv', 'window'): return oconv(conv1d, hidden_states, *a, **kw)
+        out = oconv(conv1d, put(hidden_states, l, 'u', 2), *a, **kw)
+        if kind == 'window' and take:
+            own = oconv(conv1d, hidden_states, *a, **kw)
+            out = torch.where(pm.view(1, 1, -1), own, out)
+        return out
+    mm.mamba_scan_forward, mm.causal_conv1d_forward = scan, conv
+    try:
+        with _hf_mixers(model): yield
+    finally:
+        mm.mamba_scan_forward, mm.causal_conv1d_forward = orig, oconv
+
+
+@torch.no_grad()
+def reference_swap(model,  # a Hugging Face Mamba (Mamba-1) causal LM
+                   base: torch.Tensor,  # [N, T, `d_model`]: the run that is patched
+                   donor: torch.Tensor,  # [N, T, `d_model`]: the run the values come from (row i feeds row i)
+                   answer_id: int,
+                   kind: str,  # one of `SWAP_KINDS`
+                   positions, layers,  # where (`INDEX_RULES`); the layers all at once
+                   ) -> torch.Tensor:  # p(answer) per row [N]
+    "The swap by Hugging Face's own forward: `donor`'s values recorded by hooks, then put into the `base` run (the test oracle)."
+    if _family(model) != 'mamba': raise ValueError("reference_swap hooks Hugging Face's Mamba-1 mixer only")
+    if kind not in SWAP_KINDS: raise ValueError(f"unknown kind {kind!r}; choose one of {SWAP_KINDS}")
+    layers, pm, store = _indices(layers, len(model.backbone.layers), 'layers'), _pos_mask(positions, base.shape[1], base.device), {}
+    with _hf_swap(model, kind, layers, pm, store, False): model(inputs_embeds=donor, use_cache=False)
+    with _hf_swap(model, kind, layers, pm, store, True): lg = model(inputs_embeds=base, use_cache=False).logits[:, -1].float()
+    return torch.softmax(lg, -1)[:, answer_id]
+
+
+def fact_bootstrap_mean(a,  # [facts, ...] one row per fact
+                        n_boot: int = 1000, level: float = 0.95, seed: int = 0,
+                        ) -> tuple:  # (mean, lower, upper), each of shape a.shape[1:]
+    "Mean over facts with a percentile bootstrap interval that resamples facts (the draws of `fact_bootstrap_spearman`)."
+    a = np.asarray(a, dtype=float)
+    w = _fact_draws(len(a), n_boot, seed)  # [n_boot, facts]
+    boot = np.tensordot(w, a, 1) / len(a)
+    q = (1 - level) / 2
+    return a.mean(0), np.quantile(boot, q, axis=0), np.quantile(boot, 1 - q, axis=0)
+
+
+@dataclasses.dataclass
+class StorageTests:
+    "Necessity and sufficiency of the parts of a Mamba layer at the subject, fact by fact."
+    prompts: list  # the facts' prompts
+    p_clean: np.ndarray  # [facts] p(answer) of the clean run
+    p_corrupt: np.ndarray  # [facts] mean p(answer) of the corrupted runs
+    necessity: dict  # kind -> [facts, layers]: p_clean − p with the kind noised at the subject of that layer alone
+    sufficiency: dict  # kind -> [facts]: mean p(answer) with the clean kind restored at the subject of every layer
+    samples: int  # noise samples per fact
+    seconds: float = 0.
+
+    @property
+    def total_effect(self): return self.p_clean - self.p_corrupt
+
+
+def storage_tests(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
+                  records,  # facts the model gets right: dicts with prompt and subject (or (prompt, subject) tuples)
+                  samples: int = 5,  # noise samples per fact
+                  noise=3.0,  # k (noise = k·σ) or a `Corruption`; σ from `subjects` unless it carries one
+                  subjects: Sequence[str] | None = None,  # subjects for σ (default: the records')
+                  kinds: Sequence[str] = SWAP_KINDS,
+                  ) -> StorageTests:
+    "`noising_trace` (every layer) and `restore_swap` (all layers at once) of each kind at each fact's subject tokens; the answer is the clean prediction."
+    t0 = time.perf_counter()
+    mt = as_mt(mt)
+    if not is_ssm(mt): raise ValueError(f"the parts of a Mamba layer exist only in Mamba models; {mt.name} is {mt.arch.family}")
+    recs = [_rec(r) for r in records]
+    corr = as_corruption(noise)
+    if corr.sigma is None and corr.scale is None and corr.noise is None and corr.kind != 'swap':
+        corr = dataclasses.replace(corr, sigma=collect_embedding_std(mt, list(subjects) if subjects else [s for _, s, _ in recs]))
+    model = mt.model
+    pc, pk, nec, suf = [], [], {k: [] for k in kinds}, {k: [] for k in kinds}
+    for prompt, subject, _ in recs:
+        ids = torch.tensor(mt.tokenizer(prompt)['input_ids'], device=mt.device)
+        b, e = find_subject_range(mt.tokenizer, prompt, subject)
+        x = corrupt_embeddings(mt, ids, (b, e), corr, samples, corr.sigma, prompt, subject).to(model.dtype)
+        with torch.no_grad():
+            lg = model(inputs_embeds=x).logits[:, -1].float()
+        aid = int(lg[0].argmax())
+        p = torch.softmax(lg, -1)[:, aid]
+        pc.append(p[0].item()); pk.append(p[1:].mean().item())
+        for k in kinds:
+            nec[k].append(pc[-1] - noising_trace(model, x, aid, k, range(b, e))[0].double().numpy())
+            suf[k].append(restore_swap(model, x, aid, k, range(b, e)))
+    return StorageTests([p for p, _, _ in recs], np.array(pc), np.array(pk), {k: np.stack(v) for k, v in nec.items()},
+                        {k: np.array(v) for k, v in suf.items()}, samples, time.perf_counter() - t0)
+
