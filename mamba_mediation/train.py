@@ -105,7 +105,7 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
                                                 # 'sequential' (trained the shipped models), 'inline' or 'chunked'
                     chunk: int = 8              # positions per chunk of the chunked scan
                    ):
-    """Train one toy model on every fact × training template, plus `tasks` (object-token loss). Returns (model,
+    r"""Train one toy model on every fact × training template, plus `tasks` (object-token loss). Returns (model,
     tokenizer, metrics). With tasks, the vocabulary grows by their words and the GPT-2's positions (and the
     tokenizer's maximum length) cover the longest prompt; without, the tokenizer is exactly `build_tokenizer(world=world)`.
 

@@ -3,6 +3,8 @@ a function body, is an edge. Fails (exit 1) on
 
 - a circle in that graph (imports inside function bodies included);
 - a module longer than `MAX_LINES` (800) lines, except the generated index `_modidx.py`;
+- a module whose source compiles with a warning (an invalid escape such as '\\e' in a docstring: the warning comes only
+  when no cached bytecode exists, so it shows in a fresh clone and is counted by tests that record warnings);
 - a module whose plain `import` loads a package module that is not below it in the graph (run in a fresh interpreter
   for each module: `python -c "import mamba_mediation.<m>"`).
 
@@ -17,6 +19,7 @@ import graphlib
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 root = Path(__file__).resolve().parent.parent
@@ -114,6 +117,10 @@ def check(pkg_dir: Path, run_imports: bool = True) -> tuple[list, list]:
         n = len(p.read_text(encoding='utf-8').splitlines())
         if n > MAX_LINES and p.stem not in GENERATED:
             problems.append(f'{p.name}: {n} lines (at most {MAX_LINES})')
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter('always')
+            compile(p.read_text(encoding='utf-8'), str(p), 'exec')
+        problems += [f'{p.name}: {x.category.__name__} when compiled: {x.message}' for x in w]
     if run_imports:
         for m in sorted(g):
             if m == '__init__':
