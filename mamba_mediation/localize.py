@@ -539,8 +539,10 @@ def plot_ladder(table,  # from `ladder_sites`
     for i, (arch, d) in enumerate(table.groupby('arch', sort=False)):
         c = fixed.get(arch, colors[i % len(colors)])
         d = d.sort_values('n_layer')
-        ax.plot(d.n_layer, d.subject_depth, '-o', color=c, label=f"{arch}: last subject token")
-        ax.plot(d.n_layer, d.arrival_depth, '--s', color=c, label=f"{arch}: last token, first layer at half its maximum")
+        big = i == 0  # the first architecture's markers are drawn larger and hollow, so a line under another stays visible
+        mk = dict(ms=11 if big else 6, mfc='none' if big else c, mew=2 if big else 1, zorder=2 if big else 3)
+        ax.plot(d.n_layer, d.subject_depth, '-o', color=c, label=f"{arch}: last subject token", **mk)
+        ax.plot(d.n_layer, d.arrival_depth, '--s', color=c, label=f"{arch}: last token, first layer at half its maximum", **mk)
     ax.set_xscale('log', base=2); ax.set_xticks(sorted(table.n_layer.unique())); ax.set_xticklabels(sorted(table.n_layer.unique()))
     ax.set_ylim(0, 1); ax.set_xlabel('layers'); ax.set_ylabel('depth fraction')
     ax.set_title('residual-stream AIE: the subject peak and the arrival at the last token', fontsize=10)
