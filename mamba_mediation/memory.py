@@ -18,7 +18,8 @@ from .localize import _rec, _ssm_run, is_ssm, spread, depth_fraction
 
 # %% auto #0
 __all__ = ['a_spectrum', 'fact_text', 'half_lives', 'impulse_response', 'decay_profile', 'memory_cost', 'position_limit',
-           'restore_sites', 'long_range_recovery', 'distance_summary', 'span_retention']
+           'restore_sites', 'long_range_recovery', 'distance_summary', 'span_retention', 'swapped_prompts',
+           'last_token_reads', 'swap_gaps', 'memory_crossover']
 
 # %% ../nbs/04c_memory.ipynb #97722444
 def a_spectrum(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
@@ -264,3 +265,85 @@ def span_retention(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
     stop = T - 1 if stop is None else stop
     if not 0 <= start < stop < T: raise ValueError(f"need 0 ≤ start < stop < {T} (the prompt's tokens), got start={start}, stop={stop}")
     return [torch.exp(parts.dt[0, start + 1:stop + 1, :, None].sum(0) * parts.A).flatten().cpu().numpy() for parts, _ in run]
+
+# %% ../nbs/04c_memory.ipynb #7ff23d3d
+def swapped_prompts(prompts: Sequence[dict],  # long-range prompts (`tasks.long_range_prompts`)
+                    seed: int = 0,  # seeds the choice of the swapped-in subjects
+                    world=None,  # a `World` or a world folder (default: the shipped world)
+                    ) -> list:  # one prompt per input: the same template and filler, another subject of the relation
+    "Each prompt with its subject swapped for another subject of the same relation with another answer (written the same way, with or without 'the'): what tells which subject it was."
+    import random
+    from mamba_mediation.world import _world
+    w, rng, out = _world(world), random.Random(seed), []
+    by_rel = {}
+    for f in w.facts: by_rel.setdefault(f.relation, []).append(f)
+    for q in prompts:
+        the = q['subject'] in w.takes_the
+        cands = [f for f in by_rel[q['relation']] if f.object != q['object'] and (f.subject in w.takes_the) == the
+                 and f.subject not in q['subject'] and q['subject'] not in f.subject]
+        if not cands: raise ValueError(f"no other {q['relation']} subject with another answer to swap for {q['subject']!r}")
+        f = rng.choice(cands)
+        out.append(dict(q, prompt=q['template'].format(f.subject), subject=f.subject, object=f.object,
+                        swapped_from=q['subject']))
+    return out
+
+
+@torch.no_grad()
+def last_token_reads(mt,  # `ModelAndTokenizer` (toy Mamba or GPT-2)
+                     prompts: Sequence,  # prompt dicts (prompt) or strings
+                     batch: int = 8,  # prompts run together (of equal length)
+                     states: bool = True,  # also the Mamba's state h after the last token, per layer
+                     ) -> dict:  # logits [N, V]; resid [N, L, d] (each layer's output); state [N, L, d_inner·n] or None
+    "At the last token of each prompt: the logits, each layer's residual-stream output and (Mamba) each layer's state h."
+    mt = as_mt(mt)
+    texts = [p if isinstance(p, str) else p['prompt'] for p in prompts]
+    enc = [mt.tokenizer(t)['input_ids'] for t in texts]
+    st, ssm, L = LayerStack(mt.model), is_ssm(mt), mt.arch.n_layer
+    logits, resid, state = [None] * len(enc), [None] * len(enc), [None] * len(enc)
+    by_len = {}
+    for i, e in enumerate(enc): by_len.setdefault(len(e), []).append(i)
+    for T, idx in by_len.items():
+        for k in range(0, len(idx), batch):
+            b = idx[k:k + batch]
+            ids = torch.tensor([enc[i] for i in b], device=mt.device)
+            x = mt.model.get_input_embeddings()(ids)
+            if ssm:
+                run, rs = _ssm_run(mt, x.to(mt.model.dtype)); rs = rs[1:]
+                hs = torch.stack([h[:, -1].flatten(1) for _, h in run], 1) if states else None
+            else:
+                h, rs = st.prelude(x.to(mt.model.dtype)), []
+                for l in range(L): h = st.run(h, l, l + 1); rs.append(h)
+                hs = None
+            lg, r = st.logits_last(rs[-1]), torch.stack([v[:, -1] for v in rs], 1)
+            for j, i in enumerate(b):
+                logits[i], resid[i] = lg[j].cpu().numpy(), r[j].float().cpu().numpy()
+                if hs is not None: state[i] = hs[j].float().cpu().numpy()
+    return dict(logits=np.stack(logits), resid=np.stack(resid),
+                state=np.stack(state) if ssm and states else None)
+
+
+def swap_gaps(mt,  # `ModelAndTokenizer`
+              prompts: Sequence[dict],  # long-range prompts
+              swapped: Sequence[dict],  # `swapped_prompts(prompts)`
+              reads: dict | None = None,  # `last_token_reads(mt, prompts)` if already run
+              ) -> np.ndarray:  # [prompts] the subject-swap logit gap
+    r"""Per prompt, how much the logits tell its subject from the swapped-in one: $\frac12[(\ell(o)-\ell(o'))_{p} + (\ell(o')-\ell(o))_{p'}]$, with $o$, $o'$ the two subjects' answers and $p$, $p'$ the prompt and its swap. A model that kept only the relation scores 0."""
+    mt = as_mt(mt)
+    if len(prompts) != len(swapped): raise ValueError(f"one swapped prompt per prompt: got {len(swapped)} for {len(prompts)}")
+    a = reads if reads is not None else last_token_reads(mt, prompts, states=False)
+    b = last_token_reads(mt, swapped, states=False)
+    o = np.array([_answer_token(mt, p['object'], p['prompt']) for p in prompts])
+    o2 = np.array([_answer_token(mt, p['object'], p['prompt']) for p in swapped])
+    i = np.arange(len(o))
+    return 0.5 * ((a['logits'][i, o] - a['logits'][i, o2]) + (b['logits'][i, o2] - b['logits'][i, o]))
+
+
+def memory_crossover(state_mt,  # `ModelAndTokenizer` of the Mamba
+                     cache_mt,  # `ModelAndTokenizer` of the transformer
+                     bytes_per: int = 2,  # bytes per number
+                     ) -> int:  # the shortest context in tokens at which the KV cache is larger than the state
+    "The context length from which the transformer's KV cache (2·layers·d_model·T numbers) outgrows the Mamba's fixed state."
+    s = memory_cost(state_mt, 1, bytes_per)['bytes']
+    per_token = memory_cost(cache_mt, 1, bytes_per)['bytes']
+    return s // per_token + 1
+
