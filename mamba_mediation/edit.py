@@ -344,17 +344,21 @@ def apply_edit(mt, edit) -> ModelAndTokenizer:
     return mt
 
 @contextlib.contextmanager
+def _kept(params: dict):
+    "Put these parameters back bit for bit on exit, also after an exception."
+    saved = {n: p.detach().clone() for n, p in params.items()}
+    try: yield
+    finally:
+        with torch.no_grad():
+            for n, p in params.items(): p.copy_(saved[n])
+
+@contextlib.contextmanager
 def edited(mt, edit: Edit):
     "Apply `edit` (an `Edit` or a `LayerEdit`) inside the `with` block; the weights are restored bit for bit on exit, also after an exception."
     if isinstance(edit, LayerEdit):
-        ps = _layer_params(mt, edit)
-        saved = {n: p.detach().clone() for n, p in ps.items()}
-        try:
+        with _kept(_layer_params(mt, edit)):
             apply_edit(mt, edit)
             yield mt
-        finally:
-            with torch.no_grad():
-                for n, p in ps.items(): p.copy_(saved[n])
         return
     W = _target(mt, edit)
     _, _, mod = edit_site(mt, edit.site, edit.layer)
@@ -537,25 +541,23 @@ def plant_layer(mt, layer: int, subject: str, new_object: str,
         try: return torch.log_softmax(mt.model(input_ids=ids, attention_mask=mask).logits[ar, last].float(), -1)
         finally: h.remove()
     with torch.no_grad(): ref = run()[n_t:]
-    saved = {n: p.detach().clone() for n, p in ps.items()}
     flags = {n: p.requires_grad for n, p in mt.model.named_parameters()}
     opt = torch.optim.Adam(list(ps.values()), lr=lr)
     log = []
     try:
-        for n, p in mt.model.named_parameters(): p.requires_grad_(n in ps)
-        for step in range(steps + 1):
-            opt.zero_grad()
-            lp = run()
-            nll = -lp[:n_t, target].mean()
-            kl = F.kl_div(lp[n_t:], ref, log_target=True, reduction='batchmean')
-            took = bool((lp[:n_t].argmax(-1) == target).all())
-            log.append(dict(step=step, nll=nll.item(), kl=kl.item(), took=took))
-            if (took and nll.item() < stop_nll) or step == steps: break
-            (nll + kl_factor * kl).backward(); opt.step()
-        new = {n: p.detach().clone() for n, p in ps.items()}
+        with _kept(ps):   # the trained weights go back on exit: the plant is returned, not applied
+            for n, p in mt.model.named_parameters(): p.requires_grad_(n in ps)
+            for step in range(steps + 1):
+                opt.zero_grad()
+                lp = run()
+                nll = -lp[:n_t, target].mean()
+                kl = F.kl_div(lp[n_t:], ref, log_target=True, reduction='batchmean')
+                took = bool((lp[:n_t].argmax(-1) == target).all())
+                log.append(dict(step=step, nll=nll.item(), kl=kl.item(), took=took))
+                if (took and nll.item() < stop_nll) or step == steps: break
+                (nll + kl_factor * kl).backward(); opt.step()
+            new = {n: p.detach().clone() for n, p in ps.items()}
     finally:
-        with torch.no_grad():
-            for n, p in ps.items(): p.copy_(saved[n])
         for n, p in mt.model.named_parameters(): p.requires_grad_(flags[n])
     return LayerEdit(layer, new, subject, new_object, prompt, mt.arch.family,
                      dict(steps=log[-1]['step'], nll=log[-1]['nll'], kl=log[-1]['kl'], took=log[-1]['took']))

@@ -66,14 +66,17 @@ def _ko_masks(model, channels, layers, path, device):
     if set(per) != set(layers): raise ValueError(f"channels names layers {sorted(per)}, the knockout applies to layers {layers}")
     return {l: _mask(H * P, _indices(c, H * P, 'channels'), device).view(H, P) for l, c in per.items()}
 
+def _target_sources(sources, target: int, T: int) -> tuple:
+    "The target position (negatives from the end) and the sorted source positions (an empty list: none) of a T-token prompt."
+    if not -T <= target < T: raise ValueError(f"target {target} is outside the prompt's {T} positions")
+    src = [] if sources is not None and not isinstance(sources, int) and len(sources) == 0 else sorted(_indices(sources, T, 'sources'))
+    return target % T, src
+
 def _ko_args(model, embeds, sources, target, layers, path):
     _family(model)
     if path not in KNOCKOUT_PATHS: raise ValueError(f"path must be one of {KNOCKOUT_PATHS}, got {path!r}")
-    L, T = len(model.backbone.layers), embeds.shape[1]
-    if not -T <= target < T: raise ValueError(f"target {target} is outside the prompt's {T} positions")
-    target = target % T
-    src = [] if sources is not None and not isinstance(sources, int) and len(sources) == 0 else sorted(_indices(sources, T, 'sources'))
-    return target, src, sorted(_indices(layers, L, 'layers'))
+    target, src = _target_sources(sources, target, embeds.shape[1])
+    return target, src, sorted(_indices(layers, len(model.backbone.layers), 'layers'))
 
 @torch.no_grad()
 def knockout_prob(model,  # a Hugging Face Mamba / Mamba-2 causal LM
@@ -186,14 +189,11 @@ def _gpt2(model):
 
 def _attn_args(model, embeds, sources, target, layers):
     _gpt2(model)
-    L, T = len(model.transformer.h), embeds.shape[1]
-    if not -T <= target < T: raise ValueError(f"target {target} is outside the prompt's {T} positions")
-    target = target % T
-    src = [] if sources is not None and not isinstance(sources, int) and len(sources) == 0 else sorted(_indices(sources, T, 'sources'))
+    target, src = _target_sources(sources, target, embeds.shape[1])
     src = [s for s in src if s <= target]  # a causal model never attends to later positions
     if len(src) == target + 1:
         raise ValueError(f"the sources are every position up to the target {target}: its attention would have nothing left to attend to")
-    return target, src, sorted(_indices(layers, L, 'layers'))
+    return target, src, sorted(_indices(layers, len(model.transformer.h), 'layers'))
 
 @torch.no_grad()
 def attention_knockout_prob(model,  # a Hugging Face GPT-2 causal LM

@@ -584,7 +584,6 @@ def planted_control(mt,  # `ModelAndTokenizer` (a Mamba or GPT-2)
     planted prompt for the new object with the kind the plant writes, and read the effect per layer (`read`): the planted
     layer's and its token, the largest other layer's, the planted layer's rank (1: the peak)."""
     import pandas as pd
-    from mamba_mediation.edit import plant_fact, plant_layer, edited, top1
     mt = as_mt(mt)
     fam = mt.arch.family
     method = method or PLANT_METHODS.get(fam, 'rank-one')

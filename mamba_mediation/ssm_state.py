@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from .load import arch_info
 from .hooks import selective_scan, mamba2_scan, is_transparent, restore_mixers, ensure_transparent
 from .corrupt import as_mt, find_subject_range, as_corruption, resolve_sigma, corrupt_embeddings, _corrupted_chunks
-from .trace import (TraceResult, plot_trace_heatmap, layer_window, _chunked, answer_token, check_prompt,
+from .trace import (TraceResult, plot_trace_heatmap, _chunked, answer_token, check_prompt,
                                    check_samples, _check_budget, check_cells)
 from .aie import token_groups, TOKEN_GROUPS, AIEResult, aie_from_results
 from .moved import moved_attr

@@ -14,7 +14,8 @@ import torch
 from .corrupt import (as_mt, find_subject_range, corrupt_embeddings, as_corruption,
                                      collect_embedding_std)
 from .aie import token_groups, TOKEN_GROUPS
-from .trace import TraceResult
+from .trace import TraceResult, LayerStack
+from .roles import bootstrap_mean
 from .ssm_state import (STATE_KINDS, KIND_NAMES, SSMParts, block_forward, _in_proj, _selection, _conv, _scan,
                                        _gate_out, _resid, _family, _check_embeds, _indices, _hf_mixers)
 from .localize import (_rec, _ssm_run, is_ssm, kind_label, spread, world_facts, known_records, kind_aie,
@@ -376,8 +377,7 @@ def _swap_block(block, r, donor, kind, pm):
 
 def _p_answer(model, r, answer_id):
     "p(answer) at the last position of residuals r [N,T,d] after the final norm"
-    lg = model.lm_head(model.backbone.norm_f(r[:, -1]).to(model.lm_head.weight.dtype)).float()
-    return torch.softmax(lg, -1)[:, answer_id]
+    return torch.softmax(LayerStack(model).logits_last(r), -1)[:, answer_id]
 
 
 def _pos_mask(positions, T, device):
@@ -491,12 +491,8 @@ def reference_swap(model,  # a Hugging Face Mamba (Mamba-1) causal LM
 def fact_bootstrap_mean(a,  # [facts, ...] one row per fact
                         n_boot: int = 1000, level: float = 0.95, seed: int = 0,
                         ) -> tuple:  # (mean, lower, upper), each of shape a.shape[1:]
-    "Mean over facts with a percentile bootstrap interval that resamples facts (the draws of `fact_bootstrap_spearman`)."
-    a = np.asarray(a, dtype=float)
-    w = _fact_draws(len(a), n_boot, seed)  # [n_boot, facts]
-    boot = np.tensordot(w, a, 1) / len(a)
-    q = (1 - level) / 2
-    return a.mean(0), np.quantile(boot, q, axis=0), np.quantile(boot, 1 - q, axis=0)
+    "Mean over facts with a percentile bootstrap interval that resamples facts (`roles.bootstrap_mean` with the facts first; the draws of `fact_bootstrap_spearman`)."
+    return bootstrap_mean(np.moveaxis(np.asarray(a, dtype=float), 0, -1), n_boot, level, seed)
 
 
 @dataclasses.dataclass
