@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .corrupt import as_mt, as_corruption, collect_embedding_std
+from .corrupt import DEFAULT_NOISE, as_mt, as_corruption, collect_embedding_std
 from .trace import TraceResult, calculate_hidden_flow, KIND_LABELS, KIND_CMAPS, _kname, _spaced
 
 # %% auto #0
@@ -83,7 +83,7 @@ def average_indirect_effect(mt,  # `ModelAndTokenizer` or (model, tokenizer)
                             records: Sequence,  # facts: dicts/objects with prompt, subject and answer (or attribute)
                             kind: str | None = None,  # site kind (None: residual stream)
                             samples: int = 10,  # corrupted rows per trace
-                            noise=3.0,  # k, `Corruption` or tensor, as in `calculate_hidden_flow`
+                            noise=DEFAULT_NOISE,  # 'calibrated', k, `Corruption` or tensor, as in `calculate_hidden_flow`
                             window: int = 10,  # window for site kinds
                             subjects: Sequence[str] | None = None,  # subjects for σ (default: all the records')
                             max_records: int | None = None,  # use only the first records
@@ -96,7 +96,7 @@ def average_indirect_effect(mt,  # `ModelAndTokenizer` or (model, tokenizer)
     recs = [_record(r) for r in (records[:max_records] if max_records else records)]
     if subjects is None: subjects = [s for _, s, _ in recs]
     corr = as_corruption(noise)
-    if corr.sigma is None and corr.scale is None and corr.noise is None and corr.kind != 'swap':
+    if corr.sigma is None and corr.scale is None and corr.noise is None and corr.kind != 'swap' and not corr.calibrate:
         corr = dataclasses.replace(corr, sigma=collect_embedding_std(mt, subjects))
     skipped = {'wrong prediction': 0, 'subject not found': 0, 'subject not in vocabulary': 0,
                'answer not in vocabulary': 0, 'no answer': 0}

@@ -29,12 +29,25 @@ _THREADS_HELP = ("CPU threads for torch (default: 1 when every model is on the C
                  "CPU; torch's default otherwise)")
 
 
+_NOISE_HELP = ("'calibrated' (default: the model's calibrated noise level, drawn afresh for each fact; see noise_level), "
+               "or k, a number: noise of k times the embedding σ, one draw for every fact, as ROME (ROME: 3)")
+
+
+def _noise_arg(v: str):
+    "--noise: 'calibrated' or a positive number."
+    if v == 'calibrated': return v
+    try: k = float(v)
+    except ValueError: k = float('nan')
+    if not (k > 0 and k != float('inf')): raise argparse.ArgumentTypeError(f"takes 'calibrated' or a positive number, got {v!r}")
+    return k
+
+
 def _add_trace_options(t, out_default: str):
     t.add_argument('prompt', help='the prompt, ending right before the answer')
     t.add_argument('--subject', required=True, help='the subject, exactly as it appears in the prompt')
     t.add_argument('--out', default=out_default, help=f'output folder (default: {out_default}); one run at a time')
     t.add_argument('--samples', type=int, default=10, help='corrupted samples per trace (default 10)')
-    t.add_argument('--noise', type=float, default=3.0, help='noise level k, in units of the embedding σ (default 3)')
+    t.add_argument('--noise', type=_noise_arg, default='calibrated', help=_NOISE_HELP)
     t.add_argument('--window', type=int, default=None,
                    help="layers restored together for the sublayer kinds (mixer, mlp, attn, ...; default ROME's 10, "
                         "or half the layers of a model with fewer than 20)")
@@ -61,7 +74,7 @@ def _add_run_commands(sub):
                                                  '(default: resid,mixer,h,conv for Mamba; resid,attn,mlp for transformers)')
     r.add_argument('--out', default='runs_store', help='the results store folder (default: runs_store)')
     r.add_argument('--samples', type=int, default=10, help='corrupted samples per trace (default 10)')
-    r.add_argument('--noise', type=float, default=3.0, help='noise level k, in units of the embedding σ (default 3)')
+    r.add_argument('--noise', type=_noise_arg, default='calibrated', help=_NOISE_HELP)
     r.add_argument('--window', type=int, default=None, help="layers restored together for the sublayer kinds "
                                                             "(default ROME's 10, or half the layers below 20 layers)")
     r.add_argument('--sigma-from', default='facts', metavar='SOURCE',
@@ -182,9 +195,15 @@ def _summary(result) -> str:
     e = result.subject_range[1] - 1
     return (f"{result.model}: {result.prompt!r} -> {result.answer!r}\n"
             f"  p(answer) clean {result.high_score:.3f}, subject corrupted {result.low_score:.3f} "
-            f"(noise {result.corruption.get('k', '')}·σ, σ = {result.corruption.get('sigma', float('nan')):.4f})\n"
+            f"({_noise_words(result.corruption)})\n"
             f"  restoring the residual stream at one (token, layer), best at the last subject token: {best(e)}\n"
             f"                                                     best at the last token: {best(len(result.input_tokens) - 1)}")
+
+
+def _noise_words(c: dict) -> str:
+    "The noise of a trace in words: its absolute scale (calibrated), or k·σ."
+    if c.get('scale') is not None: return f"noise scale {c['scale']:.4g}, drawn for this fact"
+    return f"noise {c.get('k', '')}·σ, σ = {c.get('sigma') if c.get('sigma') is not None else float('nan'):.4f}"
 
 
 def _level_line(result) -> str:

@@ -4,7 +4,8 @@
 
 # %% ../nbs/01a_corrupt.ipynb #0d5f3c98
 from __future__ import annotations
-import math, dataclasses, weakref
+import math, dataclasses, weakref, hashlib, json, sys
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Sequence, Any
 
@@ -15,9 +16,11 @@ from torch import nn
 from .load import ModelAndTokenizer, arch_info
 
 # %% auto #0
-__all__ = ['CORRUPTION_KINDS', 'as_mt', 'find_subject_range', 'make_inputs', 'predict_token', 'embedding_module',
-           'collect_embedding_std', 'Corruption', 'as_corruption', 'resolve_sigma', 'make_noise', 'noise_chunks',
-           'corrupt_embeddings']
+__all__ = ['CORRUPTION_KINDS', 'DEFAULT_NOISE', 'CALIBRATION_FILE', 'CALIBRATION_GRID', 'KNOWN_1000', 'as_mt',
+           'find_subject_range', 'make_inputs', 'predict_token', 'embedding_module', 'collect_embedding_std',
+           'Corruption', 'as_corruption', 'resolve_sigma', 'make_noise', 'noise_chunks', 'corrupt_embeddings',
+           'fact_seed', 'NoiseCalibration', 'answer_prior', 'calibrate_noise', 'save_calibration', 'read_calibration',
+           'set_noise_level', 'noise_level', 'resolve_corruption']
 
 # %% ../nbs/01a_corrupt.ipynb #1e8927dd
 def as_mt(mt) -> ModelAndTokenizer:
@@ -136,6 +139,8 @@ class Corruption:
     seed: int = 1  # seed of `numpy.random.RandomState` (ROME: 1)
     noise: Any = None  # explicit tensor [samples, n_subject_tokens, d_model], added (or replacing) as given
     swap_subject: str | None = None  # for kind 'swap': the subject whose embeddings replace the traced subject's
+    per_fact: bool = False  # draw each fact's noise from `fact_seed(seed, prompt, subject)`: independent per fact, reproducible
+    calibrate: bool = False  # the scale is the model's calibrated level (`noise_level`); k and σ are not used
 
     def __post_init__(self):
         if self.kind not in CORRUPTION_KINDS:
@@ -149,6 +154,10 @@ class Corruption:
                 raise ValueError(f"the noise {name} must be a finite number ≥ 0, got {v!r}")
         if self.noise is not None and not torch.isfinite(torch.as_tensor(self.noise)).all():
             raise ValueError("the noise tensor has NaN or infinite entries")
+        if self.calibrate and (self.scale is not None or self.noise is not None or self.kind == 'swap'):
+            raise ValueError("calibrate=True sets the scale from the model's calibration: give no scale, noise tensor or swap with it")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or not 0 <= self.seed < 2 ** 32:
+            raise ValueError(f"the noise seed must be a whole number in [0, 2**32), got {self.seed!r}")
 
     def describe(self) -> dict:
         "JSON-friendly description (the noise tensor is summarised by its shape)."
@@ -157,14 +166,19 @@ class Corruption:
         return d
 
 
+DEFAULT_NOISE = 'calibrated'  # the default `noise=` of the traces, the averages, dataset runs and the CLI
+
+
 def as_corruption(noise) -> Corruption:
-    "Normalise `noise`: a number is k (multiples of σ), a tensor is the noise itself, a `Corruption` is kept."
+    """Normalise `noise`: 'calibrated' is Gaussian noise at the model's calibrated level, drawn per fact (the default);
+    a number is k (multiples of σ, the same draw for every fact, as ROME); a tensor is the noise itself; a `Corruption` is kept."""
     if isinstance(noise, Corruption): return noise
+    if isinstance(noise, str) and noise == 'calibrated': return Corruption(per_fact=True, calibrate=True)
     if isinstance(noise, (int, float, np.integer, np.floating)) and not isinstance(noise, bool):
         return Corruption(k=float(noise))
     if isinstance(noise, (torch.Tensor, np.ndarray)): return Corruption(noise=noise)
     if isinstance(noise, str) and noise in CORRUPTION_KINDS: return Corruption(kind=noise)
-    raise TypeError(f"noise must be a number (k·σ), a tensor or a Corruption, got {noise!r}")
+    raise TypeError(f"noise must be 'calibrated', a number (k·σ), a tensor or a Corruption, got {noise!r}")
 
 
 _SIGMA_CACHE = weakref.WeakKeyDictionary()  # model -> {subjects: σ}
@@ -233,11 +247,11 @@ def corrupt_embeddings(mt,  # `ModelAndTokenizer`
                        subject: str | None = None,  # the subject (needed for 'swap')
                        draw: int = 0,  # which draw of the noise generator (see `make_noise`)
                        ) -> torch.Tensor:  # [1 + samples, tokens, d_model]; row 0 is clean
-    "Token embeddings for the clean row and the corrupted rows, ROME-style (noise shared by all restorations)."
+    "Token embeddings for the clean row and the corrupted rows, ROME-style (noise shared by all restorations); a per-fact or calibrated corruption is resolved first (`resolve_corruption`)."
     mt = as_mt(mt)
     b, e = subject_range
     emb = embedding_module(mt.model)(input_ids.to(mt.device)[None])  # [1, T, d]
-    c = corruption
+    c = resolve_corruption(mt, corruption, prompt, subject) if corruption.per_fact or corruption.calibrate else corruption
     if c.kind == 'swap':
         if prompt is None or subject is None: raise ValueError("a swap corruption needs the prompt and the subject")
         p2 = prompt.replace(subject, c.swap_subject, 1)
@@ -266,6 +280,7 @@ def _with_noise(emb, subject_range, c: Corruption, noise):
 def _corrupted_chunks(mt, input_ids, subject_range, corruption: Corruption, samples: int, sigma=None, prompt=None,
                       subject=None, draw: int = 0, chunk: int | None = None):
     "`corrupt_embeddings` in chunks of at most `chunk` corrupted rows, each with the clean row first (the same noise whatever the chunking)."
+    if corruption.per_fact or corruption.calibrate: corruption = resolve_corruption(mt, corruption, prompt, subject)
     if corruption.kind == 'swap':
         yield corrupt_embeddings(mt, input_ids, subject_range, corruption, samples, sigma, prompt, subject, draw)
         return
@@ -273,3 +288,206 @@ def _corrupted_chunks(mt, input_ids, subject_range, corruption: Corruption, samp
     emb = embedding_module(mt.model)(input_ids.to(mt.device)[None])
     for z in noise_chunks(corruption, samples, e - b, emb.shape[-1], sigma, draw, chunk):
         yield _with_noise(emb, subject_range, corruption, z)
+
+# %% ../nbs/01a_corrupt.ipynb #67bb16a3
+CALIBRATION_FILE = 'noise_calibration.json'  # a model folder's calibrated noise level (`save_calibration`)
+CALIBRATION_GRID = (0.25, 0.5, 1., 1.5, 2., 3., 4., 6., 8., 12., 16., 24., 32., 48., 64.)  # k (multiples of σ) tried
+
+
+def fact_seed(seed: int,  # the corruption's seed
+              prompt: str, subject: str,  # the fact
+              ) -> int:  # a seed in [0, 2³²)
+    "The seed of one fact's noise: `seed`, the prompt and the subject hashed together (SHA-256), so each fact draws its own noise, reproducibly."
+    h = hashlib.sha256(f"{int(seed)}\x1f{prompt}\x1f{subject}".encode()).digest()
+    return int.from_bytes(h[:4], 'little')
+
+
+@dataclass
+class NoiseCalibration:
+    "A model's calibrated Gaussian noise: the scale at which the mean corrupted p(answer) over facts it knows meets the answer prior."
+    scale: float  # the absolute noise scale (std of what is added to each embedding entry)
+    k: float  # scale / σ
+    sigma: float  # σ of the calibration facts' subjects (`collect_embedding_std`)
+    prior: float  # the answer prior of the facts (mean `answer_prior`)
+    target: float  # the mean corrupted p aimed at: `tolerance` × the prior, or the target given
+    mean_p: float  # mean corrupted p(answer) at `scale`, over the facts
+    n_facts: int  # facts the model gets right, calibrated over
+    grid: dict  # k -> mean corrupted p(answer)
+    samples: int  # noise rows per fact
+    seed: int  # the corruption seed (each fact's own draw: `fact_seed`)
+    reached: bool  # the grid brackets the target (False: the scale is the grid's end nearest to it)
+    model: str = ''
+
+    def summary(self) -> str:
+        "One line: the level, what it was calibrated to, over how many facts."
+        if not self.n_facts: return f"{Path(str(self.model)).name}: noise scale {self.scale:.4g} (k = {self.k:.3g}·σ, σ = {self.sigma:.4g}), fixed, not calibrated"
+        return (f"{Path(str(self.model)).name}: noise scale {self.scale:.4g} (k = {self.k:.3g}·σ, σ = {self.sigma:.4g}); mean corrupted "
+                f"p(answer) {self.mean_p:.3f} (target {self.target:.3f}; answer prior {self.prior:.3f}), over {self.n_facts} facts × {self.samples} draws"
+                + ('' if self.reached else '; the grid does not reach the target'))
+
+
+def _fact_fields(r) -> tuple:
+    "(prompt, subject, answer, relation) of a fact record (a dict or an object); the relation falls back to the template."
+    get = (lambda k: r.get(k)) if isinstance(r, dict) else (lambda k: getattr(r, k, None))
+    prompt, subject = get('prompt'), get('subject')
+    if prompt is None and get('template') is not None and subject is not None: prompt = get('template').format(subject)
+    answer = next((get(k) for k in ('answer', 'attribute', 'target', 'object') if get(k) is not None), None)
+    if prompt is None or subject is None or answer is None: raise ValueError(f"a fact needs a prompt, a subject and an answer: {r!r}")
+    rel = next((get(k) for k in ('relation', 'relation_id') if get(k) is not None), None)
+    return prompt, subject, str(answer), rel if rel is not None else prompt.replace(subject, '{}', 1)
+
+
+def answer_prior(records: Sequence,  # facts: records with prompt, subject, answer (or attribute) and relation (or relation_id)
+                 ) -> np.ndarray:  # per fact: the share of the other facts of its relation that have its answer (NaN alone in its relation)
+    "The answer prior of each fact: how often its answer is the answer among the other facts of the same relation (leave-one-out)."
+    f = [_fact_fields(r) for r in records]
+    count, n = {}, {}
+    for _, _, a, rel in f:
+        count[rel, a] = count.get((rel, a), 0) + 1; n[rel] = n.get(rel, 0) + 1
+    return np.array([(count[rel, a] - 1) / (n[rel] - 1) if n[rel] > 1 else np.nan for _, _, a, rel in f])
+
+
+def _answer_token_id(tok, prompt: str, answer: str):
+    "The answer's first token after the prompt (a leading space unless the prompt ends with one), or None if unknown."
+    a = answer if answer[:1].isspace() or prompt[-1:].isspace() else ' ' + answer
+    ids = tok(a, add_special_tokens=False)['input_ids']
+    if not ids or (tok.unk_token_id is not None and ids[0] == tok.unk_token_id): return None
+    return ids[0]
+
+
+@torch.no_grad()
+def _corrupted_p(mt, prompt, subject, aid, ks, sigma, samples, seed) -> np.ndarray:
+    "Mean p(answer) over `samples` rows of the fact's own noise, at each k·σ of `ks`: [len(ks)]."
+    ids, _ = _token_spans(mt.tokenizer, prompt)
+    b, e = find_subject_range(mt.tokenizer, prompt, subject)
+    emb = embedding_module(mt.model)(torch.tensor([ids], device=mt.device))  # [1, T, d]
+    z = make_noise(Corruption(seed=fact_seed(seed, prompt, subject), scale=1.), samples, e - b, emb.shape[-1]).to(emb)
+    x = emb.repeat(len(ks) * samples, 1, 1)
+    x[:, b:e] += (torch.tensor(ks, dtype=emb.dtype, device=emb.device)[:, None, None, None] * sigma * z[None]).flatten(0, 1)
+    p = torch.softmax(mt.model(inputs_embeds=x).logits[:, -1].float(), -1)[:, aid]
+    return p.view(len(ks), samples).mean(1).double().cpu().numpy()
+
+
+def calibrate_noise(mt,  # `ModelAndTokenizer` or (model, tokenizer)
+                    records: Sequence,  # facts with prompt, subject, answer and relation; those the model gets right are used
+                    tolerance: float = 1.5,  # the target is this multiple of the facts' mean `answer_prior`
+                    target: float | None = None,  # or this mean corrupted p, given directly
+                    samples: int = 10,  # noise rows per fact
+                    seed: int = 1,  # corruption seed (each fact draws from `fact_seed(seed, prompt, subject)`)
+                    max_facts: int | None = 200,  # an even spread of at most this many known facts (None: all)
+                    grid: Sequence[float] = CALIBRATION_GRID,  # k values tried, increasing
+                    min_facts: int = 10,  # fewer known facts than this: an error
+                    ) -> NoiseCalibration:
+    """The smallest Gaussian noise level at which the mean corrupted p(answer) over the facts the model knows falls to `tolerance` ×
+    the answer prior: mean p is measured on a grid of k·σ (each fact with its own noise) and interpolated in log k at the first crossing."""
+    mt = as_mt(mt)
+    grid = [float(k) for k in grid]
+    if len(grid) < 2 or any(not (k > 0 and math.isfinite(k)) for k in grid) or grid != sorted(set(grid)):
+        raise ValueError(f"grid must be at least two increasing positive k values, got {grid!r}")
+    check = lambda v, name: isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+    if not check(samples, 'samples'): raise ValueError(f"samples must be a whole number ≥ 1, got {samples!r}")
+    if target is not None and not (isinstance(target, (int, float)) and 0 < target < 1):
+        raise ValueError(f"target must be a probability in (0, 1), got {target!r}")
+    if not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance >= 1):
+        raise ValueError(f"tolerance must be a number ≥ 1 (a multiple of the answer prior), got {tolerance!r}")
+    records = list(records)
+    priors = answer_prior(records)
+    known = []
+    for r, pr in zip(records, priors):
+        prompt, subject, answer, _ = _fact_fields(r)
+        aid = _answer_token_id(mt.tokenizer, prompt, answer)
+        if aid is None: continue
+        try: find_subject_range(mt.tokenizer, prompt, subject)
+        except ValueError: continue
+        ids, _ = _token_spans(mt.tokenizer, prompt)
+        if int(mt.model(input_ids=torch.tensor([ids], device=mt.device)).logits[0, -1].argmax()) == aid:
+            known.append((prompt, subject, aid, pr))
+    if len(known) < min_facts:
+        raise ValueError(f"{mt.name} gets {len(known)} of the {len(records)} calibration facts right (at least {min_facts} needed): "
+                         "calibrate on facts it knows, or give the noise level (noise=3.0 is ROME's k)")
+    if max_facts is not None and len(known) > max_facts:
+        known = [known[i] for i in np.linspace(0, len(known) - 1, max_facts).round().astype(int)]
+    prior = float(np.nanmean([k[3] for k in known])) if not np.isnan([k[3] for k in known]).all() else float('nan')
+    goal = tolerance * prior if target is None else float(target)
+    if not goal > 0: raise ValueError("the answer prior of these facts is 0 or unknown (every answer alone in its relation): give target=")
+    sigma = collect_embedding_std(mt, [k[1] for k in known])
+    ps = np.mean([_corrupted_p(mt, p, s, aid, grid, sigma, samples, seed) for p, s, aid, _ in known], 0)
+    below = np.flatnonzero(ps <= goal)
+    if not len(below): k, reached = grid[-1], False
+    elif below[0] == 0: k, reached = grid[0], bool(ps[0] == goal)
+    else:
+        i = below[0]
+        frac = (ps[i - 1] - goal) / (ps[i - 1] - ps[i])
+        k, reached = float(np.exp(np.log(grid[i - 1]) + frac * (np.log(grid[i]) - np.log(grid[i - 1])))), True
+    mean_p = float(np.mean([_corrupted_p(mt, p, s, aid, [k], sigma, samples, seed)[0] for p, s, aid, _ in known]))
+    return NoiseCalibration(k * sigma, k, sigma, prior, goal, mean_p, len(known), dict(zip(grid, map(float, ps))), samples, seed,
+                            reached, str(mt.name))
+
+
+# %% ../nbs/01a_corrupt.ipynb #6f1f8017
+_NOISE_LEVELS = weakref.WeakKeyDictionary()  # model -> `NoiseCalibration`
+KNOWN_1000 = (Path(__file__).parent if '__file__' in globals() else Path('../mamba_mediation')) / 'data' / 'known_1000.json'  # ROME's facts (shipped)
+
+
+def _model_dir(mt):
+    p = getattr(mt.model.config, '_name_or_path', '') or ''
+    return Path(p) if p and Path(p).is_dir() else None
+
+
+def save_calibration(cal: NoiseCalibration,  # from `calibrate_noise`
+                     folder,  # the model's folder (what `load_model` reads)
+                     ) -> Path:
+    "Write `cal` as the model folder's `noise_calibration.json`, which `noise_level` reads."
+    path = Path(folder) / CALIBRATION_FILE
+    d = dataclasses.asdict(cal); d['grid'] = {str(k): v for k, v in cal.grid.items()}
+    path.write_text(json.dumps(d, indent=1) + '\n')
+    return path
+
+
+def read_calibration(path) -> NoiseCalibration:
+    "The `NoiseCalibration` saved at `path` (a model folder or its `noise_calibration.json`)."
+    path = Path(path); path = path / CALIBRATION_FILE if path.is_dir() else path
+    d = json.loads(path.read_text())
+    d['grid'] = {float(k): v for k, v in d['grid'].items()}
+    return NoiseCalibration(**d)
+
+
+def set_noise_level(mt, cal: NoiseCalibration | None):
+    "Make `cal` the calibrated level of this model in this process (None: forget it)."
+    mt = as_mt(mt)
+    if cal is None: _NOISE_LEVELS.pop(mt.model, None)
+    else: _NOISE_LEVELS[mt.model] = cal
+
+
+def noise_level(mt) -> NoiseCalibration:
+    """The model's calibrated noise: set by `set_noise_level`, else its folder's `noise_calibration.json` (a random test model: the fixed
+    3σ of its `config.noise_level`), else calibrated now over ROME's known_1000 facts (printed once); an error if it knows too few of them."""
+    mt = as_mt(mt)
+    if mt.model in _NOISE_LEVELS: return _NOISE_LEVELS[mt.model]
+    d, fixed = _model_dir(mt), getattr(mt.model.config, 'noise_level', None)
+    if isinstance(fixed, dict):  # a random model (`tiny_model`, `random_model`): a fixed level, said so
+        nan = float('nan')
+        cal = NoiseCalibration(fixed['scale'], fixed['k'], fixed['sigma'], nan, nan, nan, 0, {}, 0, 1, False, str(mt.name))
+    elif d is not None and (d / CALIBRATION_FILE).exists(): cal = read_calibration(d)
+    else:
+        known = json.loads(KNOWN_1000.read_text())
+        try: cal = calibrate_noise(mt, known, max_facts=100)
+        except ValueError as e:
+            raise ValueError(f"no calibrated noise level for {mt.name}: it has no {CALIBRATION_FILE} and {e}") from None
+        print(f"calibrated the noise on ROME's known_1000: {cal.summary()}", file=sys.stderr)
+    _NOISE_LEVELS[mt.model] = cal
+    return cal
+
+
+def resolve_corruption(mt,  # `ModelAndTokenizer`
+                       corruption: Corruption,  # the corruption spec
+                       prompt: str | None = None, subject: str | None = None,  # the fact (needed for per-fact noise)
+                       ) -> Corruption:
+    "The corruption one fact is traced with: per-fact noise gets the fact's own seed, a calibrated one the model's scale."
+    c = corruption
+    if c.calibrate: cal = noise_level(mt); c = dataclasses.replace(c, scale=cal.scale, k=cal.k, calibrate=False)
+    if c.per_fact:
+        if prompt is None or subject is None: raise ValueError("per-fact noise needs the prompt and the subject it corrupts")
+        c = dataclasses.replace(c, seed=fact_seed(c.seed, prompt, subject), per_fact=False)
+    return c
+

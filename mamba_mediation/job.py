@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from .load import ModelAndTokenizer, UnknownWordsWarning, load_model
-from .corrupt import as_mt, find_subject_range, embedding_module, as_corruption
+from .corrupt import DEFAULT_NOISE, as_mt, find_subject_range, embedding_module, as_corruption
 from .trace import (TraceResult, calculate_hidden_flow, check_kind, layer_kinds, check_samples, check_prompt,
                                    _check_budget, _answer_id, _spaced, _sample_chunk, _sample_bytes, _default_max_rows,
                                    KIND_LABELS, _kname, short_prompt, short_text, _token_ticks, plot_trace_heatmap)
@@ -298,7 +298,7 @@ def trace_to_folder(model_name_or_mt,  # a model name/path for `load_model`, or 
                     subject: str,  # the subject in the prompt
                     out_dir,  # folder to write into (created; locked while this run writes)
                     kinds: Sequence | None = None,  # kinds to trace (default: `all_levels`)
-                    samples: int = 10, noise=3.0,
+                    samples: int = 10, noise=DEFAULT_NOISE,
                     window: int | None = None,  # layers restored together for the sublayer kinds (default: `default_window`)
                     answer=None,  # None: the model's prediction
                     expect: str | None = None,  # the clean prediction must be this, else `ValueError`
@@ -356,7 +356,7 @@ def compare_models(models: Sequence,  # model names (for `load_model`) or `Model
                    prompt: str, subject: str,
                    out_dir,  # folder to write into (created; locked while this run writes)
                    kinds: Sequence | None = None,  # per model: these kinds where the model has them (default: `all_levels`)
-                   samples: int = 10, noise=3.0, window: int | None = None,  # default: `default_window` of each model
+                   samples: int = 10, noise=DEFAULT_NOISE, window: int | None = None,  # default: `default_window` of each model
                    subjects: Sequence[str] | None = None,  # subjects for σ (each model's own embeddings)
                    progress: bool = True, device=None, force: bool = False,
                    budget_mb: float = 256.,  # memory budget (MB) of one forward: the noise samples go in chunks that fit it

@@ -20,8 +20,8 @@ from transformers import (AutoConfig, AutoModelForCausalLM, AutoTokenizer, GPT2C
                           Mamba2Config, Mamba2ForCausalLM, MambaConfig, MambaForCausalLM, PreTrainedTokenizerFast)
 
 # %% auto #0
-__all__ = ['PRESETS', 'NEOX_TOKENIZER', 'MODELS_DIR', 'TOY_MODELS', 'DEFAULT_MODEL', 'LADDER', 'SHIPPED_LADDER', 'ArchInfo',
-           'arch_info', 'ModelAndTokenizer', 'is_original_config', 'hf_config_from_original',
+__all__ = ['PRESETS', 'NEOX_TOKENIZER', 'MODELS_DIR', 'TOY_MODELS', 'DEFAULT_MODEL', 'LADDER', 'SHIPPED_LADDER', 'RANDOM_NOISE_K',
+           'ArchInfo', 'arch_info', 'ModelAndTokenizer', 'is_original_config', 'hf_config_from_original',
            'convert_original_state_dict', 'save_original_format', 'load_original', 'from_mamba_ssm', 'model_cache',
            'ladder_dir', 'seeds_dir', 'split_seed', 'seed_path', 'toy_model_path', 'tiny_tokenizer', 'tiny_model',
            'random_model', 'load_model', 'unknown_words', 'UnknownWordsWarning', 'warn_unknown', 'max_positions',
@@ -432,6 +432,16 @@ _TINY_CONFIGS = {
 }
 
 
+RANDOM_NOISE_K = 3.0  # a random model's noise level: k·σ, σ the std of its whole embedding matrix (ROME's k)
+
+
+def _fixed_noise(model):
+    "A random model knows no facts to calibrate its noise on: its default noise is fixed at ROME's 3σ (`config.noise_level`)."
+    sigma = float(model.get_input_embeddings().weight.detach().float().std())
+    model.config.noise_level = dict(scale=RANDOM_NOISE_K * sigma, k=RANDOM_NOISE_K, sigma=sigma,
+                                    why="a random model knows no facts to calibrate on: ROME's 3σ over its embedding matrix")
+
+
 def tiny_model(family: str = 'mamba',  # 'mamba', 'mamba2', 'gpt2' or 'gpt_neox'
                n_layer: int = 2,  # number of blocks
                d_model: int = 16,  # residual width
@@ -439,7 +449,7 @@ def tiny_model(family: str = 'mamba',  # 'mamba', 'mamba2', 'gpt2' or 'gpt_neox'
                tokenizer=None,  # tokenizer to pair with; default `tiny_tokenizer()`
                **config_overrides  # any Hugging Face config field, e.g. `state_size=8`
                ) -> ModelAndTokenizer:
-    "A small randomly initialised model of `family` (float32, eval mode) with a tiny tokenizer."
+    "A small randomly initialised model of `family` (float32, eval mode) with a tiny tokenizer; its default noise is 3σ of its embeddings (`config.noise_level`)."
     if family not in _TINY_CONFIGS:
         raise ValueError(f'Unknown family {family!r}; tiny_model builds {list(_TINY_CONFIGS)}.')
     tok = tokenizer if tokenizer is not None else tiny_tokenizer()
@@ -450,6 +460,7 @@ def tiny_model(family: str = 'mamba',  # 'mamba', 'mamba2', 'gpt2' or 'gpt_neox'
         config.intermediate_size = int(config.expand * config.hidden_size)
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config).eval()
+    _fixed_noise(model)
     return ModelAndTokenizer(model, tok, arch_info(model), f'tiny-{family}')
 
 
@@ -472,6 +483,7 @@ def random_model(preset: str = 'mamba-130m',  # a key of `PRESETS`, or 'gpt2' (1
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config).eval()
     model = model.to(device=_device(device), dtype=_dtype(dtype) or torch.float32)
+    _fixed_noise(model)
     return ModelAndTokenizer(model, tokenizer, arch_info(model), f'random {preset}')
 
 # %% ../nbs/00_load.ipynb #abda1ab6

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from .load import ModelAndTokenizer
-from .corrupt import (as_mt, find_subject_range, corrupt_embeddings, as_corruption,
+from .corrupt import (DEFAULT_NOISE, as_mt, find_subject_range, corrupt_embeddings, as_corruption,
                                      collect_embedding_std)
 from .trace import calculate_hidden_flow, check_prompt, TraceResult, KIND_LABELS, LayerStack, layer_window
 from .aie import (average_indirect_effect, token_groups, TOKEN_GROUPS, GROUP_COLORS, AIEResult,
@@ -62,7 +62,7 @@ def trace_kind(mt,  # `ModelAndTokenizer`
                subject: str,  # the subject to corrupt (a substring of the prompt)
                kind=None,  # None (residual stream), a site kind of `calculate_hidden_flow` or one of `STATE_KINDS`
                samples: int = 10,  # corrupted rows
-               noise=3.0,  # k (noise = k·σ), a `Corruption` or a tensor
+               noise=DEFAULT_NOISE,  # k (noise = k·σ), a `Corruption` or a tensor
                window: int = 1,  # layers restored together for site kinds (1: one layer, as the state kinds)
                subjects: Sequence[str] | None = None,  # subjects for σ (default: this subject)
                answer=None,  # None: the clean prediction
@@ -192,7 +192,7 @@ def compare_traces(models: dict,  # display name -> `ModelAndTokenizer` (any mix
                    subject: str,  # the subject to corrupt
                    kinds: dict | None = None,  # display name -> kinds (default: `analysis_kinds` of each model)
                    samples: int = 10,  # corrupted rows
-                   noise=3.0,  # k: noise = k·σ, σ from each model's own embeddings of `subjects` (ROME's rule)
+                   noise=DEFAULT_NOISE,  # k: noise = k·σ, σ from each model's own embeddings of `subjects` (ROME's rule)
                    seed: int = 1,  # seed of the noise (ROME: 1), the same for every model
                    window: int = 1,  # layers restored together for the site kinds
                    subjects: Sequence[str] | None = None,  # subjects for σ (default: this subject)
@@ -329,7 +329,7 @@ def kind_aie(mt,  # `ModelAndTokenizer`
              records: Sequence,  # facts: records with prompt, subject and attribute
              kind=None,  # a kind of `analysis_kinds`
              samples: int = 10,  # corrupted rows per trace
-             noise=3.0,  # k (σ from the subjects of all the records, ROME's rule)
+             noise=DEFAULT_NOISE,  # k (σ from the subjects of all the records, ROME's rule)
              window: int = 1,  # layers restored together for site kinds
              subjects: Sequence[str] | None = None,  # subjects for σ (default: all the records')
              ) -> AIEResult:

@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .corrupt import (as_mt, find_subject_range, corrupt_embeddings, as_corruption,
+from .corrupt import (DEFAULT_NOISE, as_mt, find_subject_range, corrupt_embeddings, as_corruption,
                                      collect_embedding_std)
 from .trace import check_prompt, LayerStack
 from .ssm_state import block_forward, conv_context
@@ -156,7 +156,7 @@ def restore_sites(mt,  # `ModelAndTokenizer`
                   positions: Sequence[int],  # token positions whose residual stream is restored (negative: from the end)
                   answer=None,  # the scored answer (e.g. the fact's object); None: the clean prediction
                   samples: int = 3,  # corrupted rows
-                  noise=3.0,  # k (noise = k·σ) or a `Corruption`
+                  noise=DEFAULT_NOISE,  # k (noise = k·σ) or a `Corruption`
                   subjects: Sequence[str] | None = None,  # subjects for σ (default: this subject)
                   ) -> dict:  # scores [positions, layers], low, high, correct, positions, subject_range, n_tokens
     """`calculate_hidden_flow`'s residual-stream trace at a few positions only (every layer): the rows of its heatmap, at len(positions)·layers restorations instead of tokens·layers, so long prompts stay cheap."""
@@ -200,7 +200,7 @@ def restore_sites(mt,  # `ModelAndTokenizer`
 def long_range_recovery(mt,  # `ModelAndTokenizer`
                         prompts: Sequence[dict],  # long-range prompts (`world.long_range_prompts`): prompt, subject, object, n
                         samples: int = 3,  # corrupted rows per prompt
-                        noise=3.0,  # k·σ, σ from the subjects of all the prompts (ROME's rule)
+                        noise=DEFAULT_NOISE,  # k·σ, σ from the subjects of all the prompts (ROME's rule)
                         ):
     """Per prompt: is the answer right and, where it is, how much of p(answer) comes back when the early subject is corrupted and the residual stream is restored at the last subject token or at the last token, at each layer (a pandas table; `subject_ie` and `last_ie` hold the indirect effects p_restored − p_corrupt per layer). Prompts longer than a transformer's learned positions are reported (`too_long`), not run."""
     import pandas as pd

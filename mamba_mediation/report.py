@@ -176,7 +176,7 @@ def _notes(summary) -> list:
         out.append(f"Store {x['path']}: {x['units']} units, " + (f"INCOMPLETE: {x['note']}." if x['note'] else 'complete.'))
     for m, ms in summary['models'].items():
         c = ms['config']
-        out.append(f"{m} ({ms['family']}): " + ', '.join(f"{k} {c[k]:.4g}" if k == 'sigma' and isinstance(c[k], float) else f"{k} {c[k]}"
+        out.append(f"{m} ({ms['family']}): " + ', '.join(f"{k} {c[k]:.4g}" if k in ('sigma', 'scale') and isinstance(c[k], float) else f"{k} {c[k]}"
                              for k in COMPARED_KEYS[3:] if k in c)
                    + f", fact set {c.get('facts_hash', '?')}; mamba-mediation {', '.join(ms['versions'])}.")
         if len(ms['threads']) > 1:

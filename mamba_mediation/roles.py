@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
-from .corrupt import (as_mt, find_subject_range, corrupt_embeddings, as_corruption,
+from .corrupt import (DEFAULT_NOISE, as_mt, find_subject_range, corrupt_embeddings, as_corruption,
                                      collect_embedding_std)
 from .trace import LayerStack
 from .localize import _rec, _ssm_run, is_ssm
@@ -139,13 +139,13 @@ def plot_pca(Z: np.ndarray,  # [samples, 2] from `pca_2d`
 def trajectories(mt,  # `ModelAndTokenizer`
                  prompt: str, subject: str,
                  layer: int,  # the layer whose output (residual stream) is followed along the prompt
-                 samples: int = 3, noise=3.0) -> dict:
+                 samples: int = 3, noise=DEFAULT_NOISE) -> dict:
     "The residual stream after `layer` along the prompt, clean and corrupted, in the clean+corrupted PCA plane: 'clean' [T, 2], 'corrupt' [samples, T, 2]."
     mt = as_mt(mt)
     ids = mt.tokenizer(prompt)['input_ids']
     b, e = find_subject_range(mt.tokenizer, prompt, subject)
     sigma = collect_embedding_std(mt, [subject])
-    x = corrupt_embeddings(mt, torch.tensor(ids, device=mt.device), (b, e), as_corruption(noise), samples, sigma)
+    x = corrupt_embeddings(mt, torch.tensor(ids, device=mt.device), (b, e), as_corruption(noise), samples, sigma, prompt, subject)
     st = LayerStack(mt.model)
     h = st.run(st.prelude(x), 0, layer + 1).float().cpu().numpy()  # [1+S, T, d]
     Z, ev = pca_2d(h.reshape(-1, h.shape[-1]))

@@ -14,7 +14,7 @@ import torch
 
 import mamba_mediation
 from .load import ModelAndTokenizer, load_model, unknown_words, UnknownWordsWarning
-from .corrupt import Corruption, as_mt, collect_embedding_std, find_subject_range
+from .corrupt import DEFAULT_NOISE, Corruption, as_mt, collect_embedding_std, find_subject_range, noise_level
 from .trace import TraceResult, calculate_hidden_flow, check_kind, answer_token, _default_max_rows
 from .screen import attribution_scores, top_cells
 from .ssm_state import STATE_KINDS, trace_ssm_state
@@ -24,8 +24,8 @@ from .moved import moved_attr
 
 # %% auto #0
 __all__ = ['default_run_kinds', 'check_run_kinds', 'dist_info', 'model_fingerprint', 'rows_per_forward', 'peak_memory_mb',
-           'RunSummary', 'run_config', 'run_budget_mb', 'run_threads', 'trace_unit', 'screen_unit', 'run_facts',
-           'dtype_check', 'cli_main']
+           'RunSummary', 'run_config', 'run_budget_mb', 'run_threads', 'unit_corruption', 'trace_unit', 'screen_unit',
+           'run_facts', 'dtype_check', 'cli_main']
 
 # %% ../nbs/07_runs.ipynb #a7c10012
 def default_run_kinds(mt) -> tuple:
@@ -172,19 +172,22 @@ def _sigma_subjects(sigma_from: str, facts: list) -> list | None:
     return sorted({r['subject'] for r in load_known(sigma_from)})
 
 
-def run_config(mt, facts: list, samples: int = 10, noise: float = 3.0, window: int | None = None,
+def run_config(mt, facts: list, samples: int = 10, noise=DEFAULT_NOISE, window: int | None = None,
                sigma_from: str = 'facts', seed: int = 1, screen: int | None = None) -> dict:
     "The configuration of a run (what `ResultStore.check_config` compares), σ included; also the torch threads and the fact set's hash."
     mt = as_mt(mt)
     if samples < 1: raise ValueError(f"samples must be at least 1, got {samples}")
-    if not noise > 0: raise ValueError(f"noise must be a positive multiple of σ, got {noise}")
+    calibrated = isinstance(noise, str) and noise == 'calibrated'
+    if not calibrated and (isinstance(noise, (bool, str)) or not isinstance(noise, (int, float, np.integer, np.floating)) or not noise > 0):
+        raise ValueError(f"noise must be 'calibrated' or a positive multiple of σ, got {noise!r}")
     n = mt.arch.n_layer
     window = window or (10 if n >= 20 else max(1, n // 2))
     subjects = _sigma_subjects(sigma_from, facts)
-    sigma = None if subjects is None else collect_embedding_std(mt, subjects)
+    sigma = None if subjects is None or calibrated else collect_embedding_std(mt, subjects)
     return dict(model=mt.name, family=mt.arch.family, n_layer=n, fingerprint=model_fingerprint(mt),
                 dtype=str(next(mt.model.parameters()).dtype).replace('torch.', ''), samples=int(samples),
-                noise=float(noise), seed=int(seed), window=int(window), sigma_from=str(sigma_from), sigma=sigma,
+                noise='calibrated' if calibrated else float(noise), seed=int(seed),
+                scale=noise_level(mt).scale if calibrated else None, per_fact=calibrated, window=int(window), sigma_from=str(sigma_from), sigma=sigma,
                 corruption='gaussian', measure='p', version=mamba_mediation.__version__,
                 threads=torch.get_num_threads(), facts_hash=facts_hash(facts),  # threads: recorded, not compared
                 screen=None if screen is None else int(screen))
@@ -242,12 +245,18 @@ def run_threads(mt,  # a model, or a list of models (`ModelAndTokenizer`s)
     return torch.get_num_threads()
 
 
+def unit_corruption(cfg: dict) -> Corruption:
+    "The corruption of a run's units: the calibrated scale drawn per fact, or ROME's k·σ with one draw for every fact."
+    if cfg['noise'] == 'calibrated': return Corruption(scale=cfg['scale'], seed=cfg['seed'], per_fact=True)
+    return Corruption(k=cfg['noise'], sigma=cfg['sigma'], seed=cfg['seed'])
+
+
 def trace_unit(mt, fact: FactRecord, kind: str, cfg: dict, max_rows: int | None = None,
                budget_mb: float | None = None,  # memory budget of one batched forward, passed to both engines
                cells=None,  # only these (token, layer) cells (`trace_cells`; `trace_ssm_state(cells=)` for the SSM-state kinds)
                ) -> TraceResult:
     "One unit: the trace of `fact` for `kind` with the run configuration `cfg`."
-    corr = Corruption(k=cfg['noise'], sigma=cfg['sigma'], seed=cfg['seed'])
+    corr = unit_corruption(cfg)
     ans = fact.answer
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -267,7 +276,7 @@ def screen_unit(mt, fact: FactRecord, kind: str, cfg: dict, k: int,  # the cells
     (`top_cells`) are traced exactly in the heatmap's order (so that all cells give the full trace's batches), and the
     rest of `scores` is NaN. `screen` records the cells by rank, the screen's estimates, the share of the screen's
     estimated effect they hold and, with `check`, the share of the exact peak and total effect they recover."""
-    corr = Corruption(k=cfg['noise'], sigma=cfg['sigma'], seed=cfg['seed'])
+    corr = unit_corruption(cfg)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         scr = attribution_scores(mt, fact.prompt, fact.subject, None if kind == 'resid' else kind, samples=cfg['samples'],
@@ -304,10 +313,10 @@ def run_facts(facts,  # 'world', a known_1000 .json / .jsonl path, or a list of 
               kinds=None,  # kinds to trace, e.g. ('resid', 'mixer', 'h', 'conv') (default: `default_run_kinds`)
               store='runs_store',  # the store folder
               samples: int = 10,  # corrupted rows per trace (ROME: 10)
-              noise: float = 3.0,  # noise scale in multiples of σ (ROME: 3)
+              noise=DEFAULT_NOISE,  # 'calibrated' (the model's level, `noise_level`, drawn per fact), or k: k·σ with one draw for all (ROME: 3)
               window: int | None = None,  # layers restored together for sublayer kinds (default 10, or n_layer // 2 below 20 layers)
               sigma_from: str = 'facts',  # σ from the subjects of: 'facts' (the whole file; ROME), 'world', 'subject', or a known_1000 path
-              seed: int = 1,  # seed of the noise (the same noise for every unit, as in ROME)
+              seed: int = 1,  # seed of the noise (with a number k, the same noise for every unit, as in ROME; calibrated: each fact's own draw)
               limit: int | None = None,  # trace only the first `limit` facts
               device=None,  # device of a model loaded by name (default: cuda:LOCAL_RANK if available)
               dtype=None,  # 'float32', 'bfloat16', 'float16' for a model loaded by name

@@ -11,7 +11,7 @@ import dataclasses, time, warnings
 import numpy as np
 import torch
 from .hooks import TraceDict, layer_site, ensure_transparent
-from .corrupt import as_mt, as_corruption, resolve_sigma, corrupt_embeddings
+from .corrupt import DEFAULT_NOISE, as_mt, as_corruption, resolve_sigma, corrupt_embeddings
 from .trace import (TraceResult, check_kind, check_samples, check_prompt, layer_window, score_logits,
                                    plot_trace_heatmap, answer_token, trace_cells)
 from .ssm_state import mixer_parts, _gate_out, _resid, trace_ssm_state
@@ -84,7 +84,7 @@ def attribution_scores(mt,  # `ModelAndTokenizer` or (model, tokenizer)
                        subject: str,  # the subject to corrupt, a substring of the prompt
                        kind: str | None = None,  # None (residual stream), a per-layer site kind as in `calculate_hidden_flow`, or 'h' (the SSM state)
                        samples: int = 10,  # corrupted rows
-                       noise=3.0,  # k (noise = k·σ), a `Corruption`, or a noise tensor, as in `calculate_hidden_flow`
+                       noise=DEFAULT_NOISE,  # 'calibrated' (the model's level, drawn per fact), k (k·σ, ROME), a `Corruption`, or a noise tensor, as in `calculate_hidden_flow`
                        window: int = 10,  # layers restored together for site kinds (the estimate sums their cells); not for 'resid' and 'h'
                        answer=None,  # None: the clean prediction; a token id or a string
                        answer2=None,  # a second answer: the measure becomes logit(answer) − logit(answer2)
@@ -167,7 +167,7 @@ def screen_then_trace(mt,  # `ModelAndTokenizer` or (model, tokenizer)
                       subject: str,  # the subject to corrupt
                       kind: str | None = None,  # None (residual stream), a per-layer site kind, or 'h' (the SSM state)
                       k: int = 5,  # cells traced exactly: the screen's k largest effects
-                      samples: int = 10, noise=3.0, window: int = 10, seed: int | None = None,
+                      samples: int = 10, noise=DEFAULT_NOISE, window: int = 10, seed: int | None = None,
                       ) -> dict:  # screen (`TraceResult`), cells [(token, layer)], exact scores of those cells, seconds
     """Screen every cell with `attribution_scores`, then trace exactly (the batched engine, the same corrupted rows) only
     the `k` cells with the largest estimated effect (for 'h', `trace_ssm_state`'s fast engine)."""

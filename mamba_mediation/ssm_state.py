@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 from .load import arch_info
 from .hooks import selective_scan, mamba2_scan, is_transparent, restore_mixers, ensure_transparent
-from .corrupt import as_mt, find_subject_range, as_corruption, resolve_sigma, corrupt_embeddings, _corrupted_chunks
+from .corrupt import (DEFAULT_NOISE, as_mt, find_subject_range, as_corruption, resolve_sigma, corrupt_embeddings,
+                                     _corrupted_chunks, resolve_corruption)
 from .trace import (TraceResult, plot_trace_heatmap, _chunked, answer_token, check_prompt,
                                    check_samples, _check_budget, check_cells)
 from .aie import token_groups, TOKEN_GROUPS, AIEResult, aie_from_results
@@ -509,7 +510,7 @@ def trace_ssm_state(mt,  # `ModelAndTokenizer` or (model, tokenizer) of a Mamba 
                     subject: str,  # the subject to corrupt, a substring of the prompt
                     kind: str = 'h',  # one of `STATE_KINDS`
                     samples: int = 10,  # corrupted rows (ROME: 10)
-                    noise=3.0,  # k (noise = k·σ), a `Corruption`, or a noise tensor [samples, n_subj, d]
+                    noise=DEFAULT_NOISE,  # 'calibrated' (the model's level, drawn per fact), k (k·σ, ROME), a `Corruption`, or a noise tensor [samples, n_subj, d]
                     answer=None,  # None: the clean prediction; a token id or a string
                     expect: str | None = None,  # the clean prediction must be this, else scores are NaN
                     subjects=None,  # subjects for σ (default: this subject)
@@ -532,6 +533,7 @@ def trace_ssm_state(mt,  # `ModelAndTokenizer` or (model, tokenizer) of a Mamba 
     _check_budget(budget_mb)
     corr = as_corruption(noise)
     ids, (b, e) = check_prompt(mt, prompt, subject)  # with the tokenizer's special tokens (a BOS), as in find_subject_range
+    corr = resolve_corruption(mt, corr, prompt, subject)  # this fact's own seed and the model's calibrated scale
     _masks(model.backbone.layers[0].mixer, channels, states, mt.device, kind)  # bad channels / states fail before any run
     input_ids = torch.tensor(ids, device=mt.device)
     with torch.no_grad(): clean = model(input_ids=input_ids[None]).logits[0, -1].float()
@@ -633,7 +635,7 @@ def state_aie(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
               records,  # facts: (prompt, subject, answer) tuples or dicts/objects with prompt, subject, answer; answer None = model's prediction
               kind: str = 'h',  # one of `STATE_KINDS`
               samples: int = 10,  # corrupted rows per trace
-              noise=3.0,  # k, `Corruption` or tensor
+              noise=DEFAULT_NOISE,  # k, `Corruption` or tensor
               subjects=None,  # subjects for σ (default: all the records')
               max_records: int | None = None,  # use only the first records
               ) -> AIEResult:
@@ -642,7 +644,7 @@ def state_aie(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
     recs = [_rec(r) for r in (records[:max_records] if max_records else records)]
     if subjects is None: subjects = [s for _, s, _ in recs]
     corr = as_corruption(noise)
-    if corr.sigma is None and corr.scale is None and corr.noise is None and corr.kind != 'swap':
+    if corr.sigma is None and corr.scale is None and corr.noise is None and corr.kind != 'swap' and not corr.calibrate:
         corr = dataclasses.replace(corr, sigma=resolve_sigma(mt, corr, subjects))
     skipped = {'wrong prediction': 0, 'subject not found': 0, 'subject not in vocabulary': 0}
     results = []

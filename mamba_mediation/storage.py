@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .corrupt import (as_mt, find_subject_range, corrupt_embeddings, as_corruption,
+from .corrupt import (DEFAULT_NOISE, as_mt, find_subject_range, corrupt_embeddings, as_corruption,
                                      collect_embedding_std)
 from .aie import token_groups, TOKEN_GROUPS
 from .trace import TraceResult, LayerStack
@@ -47,7 +47,7 @@ def selection_shift(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
                     prompt: str,  # the prompt
                     subject: str,  # the subject to corrupt
                     samples: int = 10,  # corrupted rows
-                    noise=3.0,  # k (noise = k·σ), a `Corruption` or a tensor; the same noise as the traces
+                    noise=DEFAULT_NOISE,  # k (noise = k·σ), a `Corruption` or a tensor; the same noise as the traces
                     subjects: Sequence[str] | None = None,  # subjects for σ (default: this subject)
                     ) -> SelectionShift:
     "Δ, B and C at every (position, layer) of the clean and the corrupted prompt, and their relative change."
@@ -299,6 +299,7 @@ def run_fact_averages(mt,  # `ModelAndTokenizer`
                       records: Sequence | None = None,  # facts (default: every fact of the world, first template)
                       kinds: Sequence | None = None,  # default: `AVERAGE_KINDS`
                       samples: int = 10,  # corrupted rows per trace
+                      noise=DEFAULT_NOISE,  # the corruption of every trace ('calibrated': the model's level, drawn per fact)
                       max_facts: int | None = None,  # an even spread of at most this many known facts (None: all of them)
                       state_facts: int | None = None,  # an even spread of this many for the (slower) SSM-state kinds and the selection correlation (None: all)
                       save: bool = True,
@@ -316,18 +317,20 @@ def run_fact_averages(mt,  # `ModelAndTokenizer`
     sample = spread(records, state_facts)
     aies, extra = {}, {}
     for k in kinds:
-        aies[k] = kind_aie(mt, sample if k in STATE_KINDS else records, k, samples=samples, subjects=subjects)
+        aies[k] = kind_aie(mt, sample if k in STATE_KINDS else records, k, samples=samples, noise=noise, subjects=subjects)
+    corr = as_corruption(noise)
     meta = dict(model=mt.name, n_known=n_known, n_facts=len(records), state_facts=len(sample), samples=samples, window=1,
-                noise='k=3 sigma, sigma from all subjects, RandomState(1)')
+                noise=corr.describe())
     if ssm and 'delta+B+C' in aies:
-        sigma = collect_embedding_std(mt, subjects)
+        if not corr.calibrate and corr.scale is None and corr.sigma is None:
+            corr = dataclasses.replace(corr, sigma=collect_embedding_std(mt, subjects))  # ROME's σ, over all the subjects
         sel_tr = {r.prompt: r for r in aies['delta+B+C'].results}
         res_tr = {r.prompt: r for r in aies[None].results} if None in aies else {}
         shifts, tr_sel, tr_res = [], [], []
         for r in sample:
             p, s, _ = _rec(r)
             if p not in sel_tr: continue
-            shifts.append(selection_shift(mt, p, s, samples=samples, noise=dataclasses.replace(as_corruption(3.0), sigma=sigma)))
+            shifts.append(selection_shift(mt, p, s, samples=samples, noise=corr))
             tr_sel.append(sel_tr[p]); tr_res.append(res_tr.get(p))
         corr = selection_effect_correlation(shifts, tr_sel)
         meta['selection_correlation'] = {'restoring Δ, B and C': corr}
@@ -513,7 +516,7 @@ class StorageTests:
 def storage_tests(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
                   records,  # facts the model gets right: dicts with prompt and subject (or (prompt, subject) tuples)
                   samples: int = 5,  # noise samples per fact
-                  noise=3.0,  # k (noise = k·σ) or a `Corruption`; σ from `subjects` unless it carries one
+                  noise=DEFAULT_NOISE,  # k (noise = k·σ) or a `Corruption`; σ from `subjects` unless it carries one
                   subjects: Sequence[str] | None = None,  # subjects for σ (default: the records')
                   kinds: Sequence[str] = SWAP_KINDS,
                   ) -> StorageTests:

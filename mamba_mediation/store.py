@@ -108,7 +108,7 @@ def read_facts(source,  # 'world' (the shipped fact world), a known_1000-format 
 # %% ../nbs/07a_store.ipynb #a7c10010
 SCHEMA = 1  # store layout version; readers accept this and older
 COMPARED_KEYS = ('model', 'family', 'n_layer', 'fingerprint', 'dtype', 'samples', 'noise', 'seed', 'window',
-                 'sigma_from', 'sigma')  # a resumed run must match the store on all of these (and on the fact set)
+                 'sigma_from', 'sigma', 'scale')  # a resumed run must match the store on all of these (and on the fact set)
 
 _COLUMNS = """fact_id INTEGER NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, model TEXT,
     prompt TEXT, subject TEXT, answer TEXT, prediction TEXT, tokens TEXT, subject_start INTEGER, subject_end INTEGER,

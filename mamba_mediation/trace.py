@@ -14,9 +14,9 @@ import torch
 from torch import nn
 
 from .load import ModelAndTokenizer, arch_info, check_prompt_length, unknown_words, warn_unknown
-from .corrupt import (as_mt, find_subject_range, make_inputs, predict_token, embedding_module,
+from .corrupt import (DEFAULT_NOISE, as_mt, find_subject_range, make_inputs, predict_token, embedding_module,
                                      collect_embedding_std, CORRUPTION_KINDS, Corruption, as_corruption, resolve_sigma,
-                                     make_noise, noise_chunks, corrupt_embeddings, _corrupted_chunks)
+                                     make_noise, noise_chunks, corrupt_embeddings, _corrupted_chunks, resolve_corruption)
 from .moved import moved_attr
 
 # %% auto #0
@@ -543,7 +543,7 @@ def calculate_hidden_flow(mt,  # `ModelAndTokenizer` or (model, tokenizer)
                           prompt: str,  # the prompt, e.g. "The Eiffel Tower is located in the city of"
                           subject: str,  # the subject to corrupt, a substring of the prompt
                           samples: int = 10,  # corrupted rows (ROME: 10)
-                          noise=3.0,  # k (noise = k·σ), a `Corruption`, or a noise tensor [samples, n_subj, d]
+                          noise=DEFAULT_NOISE,  # 'calibrated' (the model's level, drawn per fact), k (k·σ, ROME), a `Corruption`, or a noise tensor [samples, n_subj, d]
                           window: int = 10,  # layers restored together for site kinds
                           kind: str | None = None,  # None (residual stream) or a site kind ('mlp', 'mixer', ...)
                           answer=None,  # None: the clean prediction (ROME); a token id, or a string (a leading space is added)
@@ -587,6 +587,7 @@ def calculate_hidden_flow(mt,  # `ModelAndTokenizer` or (model, tokenizer)
     if rome and corr.noise is not None:
         raise ValueError("sever_procedure='rome' draws the noise twice from its seed: give k or a Corruption, not a tensor")
     ids, (b, e) = check_prompt(mt, prompt, subject)
+    corr = resolve_corruption(mt, corr, prompt, subject)  # this fact's own seed and the model's calibrated scale
     if cells is not None:
         if per_layer: raise ValueError("cells= picks (token, layer) cells of a heatmap; per_layer=True has one row of all tokens: use one or the other")
         cells = check_cells(cells, len(ids), n)

@@ -15,7 +15,7 @@ import pandas as pd
 import matplotlib.pyplot as plt
 import torch
 from .hooks import resolve_site, layer_site
-from .corrupt import as_mt, find_subject_range
+from .corrupt import DEFAULT_NOISE, as_mt, find_subject_range
 from .trace import layer_window
 from .ssm_state import (SSMParts, SEMANTICS, block_forward, trace_ssm_state, _family, _indices, _rec)
 from .knockout import knockout_prob
@@ -180,7 +180,7 @@ def tl_hook(model,  # a Hugging Face Mamba / Mamba-2 causal LM (or `ModelAndToke
 def compare_semantics(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
                       records,  # facts: (prompt, subject, answer) tuples or dicts with prompt, subject and answer/attribute
                       samples: int = 3,  # corrupted rows per trace
-                      noise=3.0,  # k (noise = k·σ) or a `Corruption`
+                      noise=DEFAULT_NOISE,  # k (noise = k·σ) or a `Corruption`
                       ) -> pd.DataFrame:  # one row per (fact, layer): subject, layer, write, read
     """Indirect effect (`p − p_corrupt`) of restoring h at the subject's last token, per layer, under the two semantics
     (`fast_state_trace`'s `semantics`), over the facts the model gets right."""
