@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from .load import MODELS_DIR, LADDER, SHIPPED_LADDER, ladder_dir, seeds_dir, seed_path
 from .world import WORLD, _world, _n_tokens, prompts, build_tokenizer
+from .corrupt import calibrate_noise, save_calibration
 from .tasks import (TRAIN_DISTANCES, task_words, task_mixture, evaluate_facts, evaluate_tasks, _encode,
                                    _answer_logits, _discretise, _scan_reference)
 from .scan import SCANS, _scan_inline, _scan_chunked, _check_scan, _chunked, _scan_fn
@@ -197,8 +198,22 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         model.save_pretrained(out, safe_serialization=True); tok.save_pretrained(out)
+        metrics['noise_calibration'] = _calibrate(model, tok, facts, w, out)
         (out / 'training.json').write_text(json.dumps(metrics, indent=1, default=str))
     return model, tok, metrics
+
+
+def _calibrate(model, tok, facts, w, out) -> str:
+    "The trained model's default noise, calibrated on its facts (`calibrate_noise`, one prompt per fact) and saved beside the weights; or why not."
+    recs, seen = [], set()
+    for p in prompts('train', facts=facts, world=w):
+        if (p['subject'], p['relation']) in seen: continue
+        seen.add((p['subject'], p['relation']))
+        recs.append(dict(prompt=p['prompt'], subject=p['subject'], attribute=p['object'], relation=p['relation']))
+    try: cal = calibrate_noise((model.eval(), tok), recs)
+    except ValueError as e: return f"not calibrated: {e}"
+    save_calibration(cal, out)
+    return cal.summary()
 
 TOY_RECIPE = dict(mamba=dict(batch_size=64, max_epochs=22),   # each architecture's recipe: `train_toy_model` arguments
                   gpt2=dict(batch_size=128, max_epochs=60))   # over its defaults (those of the shipped runs)
