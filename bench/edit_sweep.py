@@ -33,7 +33,7 @@ def trace_effects(mt, case, kind, samples):
     "Indirect effect (restored p − corrupted p of the true answer) at the subject's last token, per layer."
     out = {}
     for name, k in (('resid', None), ('site', kind)):
-        r = calculate_hidden_flow(mt, case['prompt'], case['subject'], kind=k, window=1, samples=samples)
+        r = calculate_hidden_flow(mt, case["prompt"], case["subject"], kind=k, window=1, samples=samples, noise=3.0)  # ROME's 3σ
         t = r.subject_range[1] - 1
         out[name] = [float(x) for x in (r.scores[t] - r.low_score)]
         out['high'], out['low'] = float(r.high_score), float(r.low_score)

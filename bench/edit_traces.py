@@ -38,7 +38,7 @@ def main():
         if i in done: continue
         row = dict(model=a.model, case=i, subject=c['subject'])
         for k in kinds:
-            r = trace_kind(mt, c['prompt'], c['subject'], k, samples=a.samples)
+            r = trace_kind(mt, c["prompt"], c["subject"], k, samples=a.samples, noise=3.0)  # ROME's 3σ, one draw for every case
             row[k] = [float(x) for x in (r.scores[r.subject_range[1] - 1] - r.low_score)]
         data['traces'].append(row)
         data['seconds'] += time.process_time() - t0; t0 = time.process_time()

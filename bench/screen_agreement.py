@@ -73,10 +73,10 @@ def main():
             t_ex = t_sc = 0.
             for f in facts[:nf]:
                 c = time.process_time()
-                ex = (trace_ssm_state(mt, f['prompt'], f['subject'], 'h', samples=args.samples) if kind == 'h' else
-                      calculate_hidden_flow(mt, f['prompt'], f['subject'], kind=kind, samples=args.samples, window=1))
+                ex = (trace_ssm_state(mt, f['prompt'], f['subject'], 'h', samples=args.samples, noise=3.0) if kind == 'h' else
+                      calculate_hidden_flow(mt, f['prompt'], f['subject'], kind=kind, samples=args.samples, window=1, noise=3.0))
                 c2 = time.process_time()
-                sc = attribution_scores(mt, f['prompt'], f['subject'], kind=kind, samples=args.samples, window=1)
+                sc = attribution_scores(mt, f['prompt'], f['subject'], kind=kind, samples=args.samples, window=1, noise=3.0)  # ROME's 3σ, as saved
                 c3 = time.process_time()
                 t_ex += c2 - c; t_sc += c3 - c2
                 rows.append(dict(model=name, kind=kind or 'resid', subject=f['subject'], relation=f['relation'],
