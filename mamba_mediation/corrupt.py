@@ -379,7 +379,8 @@ def calibrate_noise(mt,  # `ModelAndTokenizer` or (model, tokenizer)
                     min_facts: int = 10,  # fewer known facts than this: an error
                     ) -> NoiseCalibration:
     """The smallest Gaussian noise level at which the mean corrupted p(answer) over the facts the model knows falls to `tolerance` ×
-    the answer prior: mean p is measured on a grid of k·σ (each fact with its own noise) and interpolated in log k at the first crossing."""
+    the answer prior: mean p is measured on a grid of k·σ (each fact with its own noise) and interpolated in log k at the first crossing;
+    the scale is kept to 4 significant digits, so that a run on another number of threads finds the same level."""
     mt = as_mt(mt)
     grid = [float(k) for k in grid]
     if len(grid) < 2 or any(not (k > 0 and math.isfinite(k)) for k in grid) or grid != sorted(set(grid)):
@@ -419,8 +420,10 @@ def calibrate_noise(mt,  # `ModelAndTokenizer` or (model, tokenizer)
         i = below[0]
         frac = (ps[i - 1] - goal) / (ps[i - 1] - ps[i])
         k, reached = float(np.exp(np.log(grid[i - 1]) + frac * (np.log(grid[i]) - np.log(grid[i - 1])))), True
+    scale = float(f"{k * sigma:.4g}")  # 4 significant digits: another thread count (p within 1e-6) gives the same level
+    k = scale / sigma
     mean_p = float(np.mean([_corrupted_p(mt, p, s, aid, [k], sigma, samples, seed)[0] for p, s, aid, _ in known]))
-    return NoiseCalibration(k * sigma, k, sigma, prior, goal, mean_p, len(known), dict(zip(grid, map(float, ps))), samples, seed,
+    return NoiseCalibration(scale, k, sigma, prior, goal, mean_p, len(known), dict(zip(grid, map(float, ps))), samples, seed,
                             reached, str(mt.name))
 
 
