@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .corrupt import DEFAULT_NOISE, as_mt, as_corruption, collect_embedding_std
+from .corrupt import DEFAULT_NOISE, as_mt, as_corruption, collect_embedding_std, _record_parts
 from .trace import TraceResult, calculate_hidden_flow, KIND_LABELS, KIND_CMAPS, _kname, _spaced
 
 # %% auto #0
@@ -40,13 +40,8 @@ def token_groups(n_tokens: int,  # prompt length
 
 
 def _record(r) -> tuple[str, str, str | None]:
-    "(prompt, subject, answer) from a fact record: a dict (ROME's known_1000 or a fact world) or an object."
-    get = (lambda k: r.get(k)) if isinstance(r, dict) else (lambda k: getattr(r, k, None))
-    prompt, subject = get('prompt'), get('subject')
-    if prompt is None and get('template') is not None and subject is not None: prompt = get('template').format(subject)
-    answer = next((get(k) for k in ('answer', 'attribute', 'target', 'object') if get(k) is not None), None)
-    if prompt is None or subject is None: raise ValueError(f"a record needs 'prompt' and 'subject': {r!r}")
-    return prompt, subject, answer
+    "(prompt, subject, answer) from a fact record: a dict (ROME's known_1000 or a fact world) or an object (`corrupt._record_parts`)."
+    return _record_parts(r)[:3]
 
 
 @dataclass
@@ -96,7 +91,7 @@ def average_indirect_effect(mt,  # `ModelAndTokenizer` or (model, tokenizer)
     recs = [_record(r) for r in (records[:max_records] if max_records else records)]
     if subjects is None: subjects = [s for _, s, _ in recs]
     corr = as_corruption(noise)
-    if corr.sigma is None and corr.scale is None and corr.noise is None and corr.kind != 'swap' and not corr.calibrate:
+    if corr.needs_sigma:
         corr = dataclasses.replace(corr, sigma=collect_embedding_std(mt, subjects))
     skipped = {'wrong prediction': 0, 'subject not found': 0, 'subject not in vocabulary': 0,
                'answer not in vocabulary': 0, 'no answer': 0}

@@ -159,6 +159,11 @@ class Corruption:
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or not 0 <= self.seed < 2 ** 32:
             raise ValueError(f"the noise seed must be a whole number in [0, 2**32), got {self.seed!r}")
 
+    @property
+    def needs_sigma(self) -> bool:
+        "Whether drawing this noise needs σ estimated from subjects: k·σ noise with no σ, scale, tensor or calibrated level given."
+        return self.sigma is None and self.scale is None and self.noise is None and self.kind != 'swap' and not self.calibrate
+
     def describe(self) -> dict:
         "JSON-friendly description (the noise tensor is summarised by its shape)."
         d = dataclasses.asdict(self)
@@ -224,6 +229,7 @@ def noise_chunks(corruption: Corruption,  # the corruption spec
         step = chunk or z.shape[0]
         for a in range(0, z.shape[0], step): yield z[a:a + step]
         return
+    if sigma is None: sigma = c.sigma
     scale = c.scale if c.scale is not None else (c.k * sigma if sigma is not None else None)
     if scale is None: raise ValueError("no noise scale: give Corruption(scale=...) or sigma / subjects to estimate σ")
     if not math.isfinite(scale): raise ValueError(f"the noise scale is not finite ({scale!r}): check sigma and k")
@@ -326,15 +332,25 @@ class NoiseCalibration:
                 + ('' if self.reached else '; the grid does not reach the target'))
 
 
-def _fact_fields(r) -> tuple:
-    "(prompt, subject, answer, relation) of a fact record (a dict or an object); the relation falls back to the template."
+def _record_parts(r) -> tuple:
+    """(prompt, subject, answer, relation) of a fact record (a dict, ROME's known_1000 or a fact world, or an object): the prompt
+    is `template.format(subject)` when only a template is given; the answer is None when the record has none; the relation
+    falls back to the template."""
     get = (lambda k: r.get(k)) if isinstance(r, dict) else (lambda k: getattr(r, k, None))
     prompt, subject = get('prompt'), get('subject')
     if prompt is None and get('template') is not None and subject is not None: prompt = get('template').format(subject)
     answer = next((get(k) for k in ('answer', 'attribute', 'target', 'object') if get(k) is not None), None)
-    if prompt is None or subject is None or answer is None: raise ValueError(f"a fact needs a prompt, a subject and an answer: {r!r}")
+    if prompt is None or subject is None: raise ValueError(f"a record needs 'prompt' and 'subject': {r!r}")
     rel = next((get(k) for k in ('relation', 'relation_id') if get(k) is not None), None)
-    return prompt, subject, str(answer), rel if rel is not None else prompt.replace(subject, '{}', 1)
+    return prompt, subject, answer, rel if rel is not None else prompt.replace(subject, '{}', 1)
+
+
+def _fact_fields(r) -> tuple:
+    "`_record_parts` of a fact that must have an answer (as a string)."
+    try: prompt, subject, answer, rel = _record_parts(r)
+    except ValueError: answer = None
+    if answer is None: raise ValueError(f"a fact needs a prompt, a subject and an answer: {r!r}")
+    return prompt, subject, str(answer), rel
 
 
 def answer_prior(records: Sequence,  # facts: records with prompt, subject, answer (or attribute) and relation (or relation_id)
@@ -347,10 +363,15 @@ def answer_prior(records: Sequence,  # facts: records with prompt, subject, answ
     return np.array([(count[rel, a] - 1) / (n[rel] - 1) if n[rel] > 1 else np.nan for _, _, a, rel in f])
 
 
+def _spaced(prompt: str, answer):
+    "A string answer continues the prompt: a leading space is added unless the prompt ends with one."
+    if not isinstance(answer, str) or answer[:1].isspace() or prompt[-1:].isspace(): return answer
+    return ' ' + answer
+
+
 def _answer_token_id(tok, prompt: str, answer: str):
-    "The answer's first token after the prompt (a leading space unless the prompt ends with one), or None if unknown."
-    a = answer if answer[:1].isspace() or prompt[-1:].isspace() else ' ' + answer
-    ids = tok(a, add_special_tokens=False)['input_ids']
+    "The answer's first token after the prompt (`_spaced`), or None if the tokenizer does not know it."
+    ids = tok(_spaced(prompt, answer), add_special_tokens=False)['input_ids']
     if not ids or (tok.unk_token_id is not None and ids[0] == tok.unk_token_id): return None
     return ids[0]
 

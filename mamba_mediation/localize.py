@@ -16,6 +16,7 @@ from .load import ModelAndTokenizer
 from .corrupt import (DEFAULT_NOISE, as_mt, find_subject_range, corrupt_embeddings, as_corruption,
                                      collect_embedding_std)
 from .trace import calculate_hidden_flow, check_prompt, TraceResult, KIND_LABELS, LayerStack, layer_window
+from .world import fact_records
 from .aie import (average_indirect_effect, token_groups, TOKEN_GROUPS, GROUP_COLORS, AIEResult,
                                  record_fields)
 from .ssm_state import (STATE_KINDS, KIND_NAMES, trace_ssm_state, state_aie, block_forward, conv_context)
@@ -279,15 +280,8 @@ def plot_comparison(traces: dict,  # from `compare_traces`
 def world_facts(split: str = 'train',  # 'train' or 'heldout' templates of the fact world
                 per_fact: bool = True,  # keep one prompt per fact (its first template)
                 ) -> list:
-    "The fact world as records (prompt, subject, attribute, relation): one per fact, or one per fact × template."
-    from mamba_mediation.world import prompts
-    out, seen = [], set()
-    for p in prompts(split):
-        key = (p['subject'], p['relation'])
-        if per_fact and key in seen: continue
-        seen.add(key)
-        out.append(dict(prompt=p['prompt'], subject=p['subject'], attribute=p['object'], relation=p['relation']))
-    return out
+    "The fact world as records (prompt, subject, attribute, relation): one per fact, or one per fact × template (`world.fact_records`)."
+    return fact_records(split, per_fact)
 
 
 @torch.no_grad()

@@ -167,8 +167,7 @@ def restore_sites(mt,  # `ModelAndTokenizer`
     if bad or not len(positions): raise ValueError(f"positions {list(positions)} must be non-empty and within the prompt's {T} tokens")
     pos = sorted({int(p) % T for p in positions})
     corr = as_corruption(noise)
-    sigma = None if (corr.noise is not None or corr.scale is not None) else \
-        (corr.sigma or collect_embedding_std(mt, list(subjects) if subjects else [subject]))
+    sigma = collect_embedding_std(mt, list(subjects) if subjects else [subject]) if corr.needs_sigma else None
     x = corrupt_embeddings(mt, torch.tensor(ids, device=mt.device), (b, e), corr, samples, sigma, prompt, subject)
     S, st, ssm = x.shape[0] - 1, LayerStack(mt.model), is_ssm(mt)
     if ssm: run, resid = _ssm_run(mt, x.to(mt.model.dtype)); resid = resid[1:]  # each layer's output, and its states
@@ -207,8 +206,8 @@ def long_range_recovery(mt,  # `ModelAndTokenizer`
     mt = as_mt(mt)
     if not len(prompts): raise ValueError("no prompts: pass world.long_range_prompts(...)")
     lim, rows = position_limit(mt), []
-    sigma = collect_embedding_std(mt, sorted({q['subject'] for q in prompts}))
-    corr = dataclasses.replace(as_corruption(noise), sigma=sigma)
+    corr = as_corruption(noise)
+    if corr.needs_sigma: corr = dataclasses.replace(corr, sigma=collect_embedding_std(mt, sorted({q['subject'] for q in prompts})))
     for q in prompts:
         T = len(mt.tokenizer(q['prompt'])['input_ids'])
         row = dict(model=mt.name, task=q.get('task', 'long_range'), n=q.get('n', 0), subject=q['subject'], tokens=T,

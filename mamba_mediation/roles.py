@@ -144,8 +144,9 @@ def trajectories(mt,  # `ModelAndTokenizer`
     mt = as_mt(mt)
     ids = mt.tokenizer(prompt)['input_ids']
     b, e = find_subject_range(mt.tokenizer, prompt, subject)
-    sigma = collect_embedding_std(mt, [subject])
-    x = corrupt_embeddings(mt, torch.tensor(ids, device=mt.device), (b, e), as_corruption(noise), samples, sigma, prompt, subject)
+    corr = as_corruption(noise)
+    sigma = collect_embedding_std(mt, [subject]) if corr.needs_sigma else None
+    x = corrupt_embeddings(mt, torch.tensor(ids, device=mt.device), (b, e), corr, samples, sigma, prompt, subject)
     st = LayerStack(mt.model)
     h = st.run(st.prelude(x), 0, layer + 1).float().cpu().numpy()  # [1+S, T, d]
     Z, ev = pca_2d(h.reshape(-1, h.shape[-1]))

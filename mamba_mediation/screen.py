@@ -113,7 +113,7 @@ def attribution_scores(mt,  # `ModelAndTokenizer` or (model, tokenizer)
     a2 = None if answer2 is None else answer_token(mt, prompt, answer2, pred_id)
     measure = 'p' if a2 is None else 'logit_diff'
     sigma = None
-    if corr.noise is None and corr.scale is None and corr.kind != 'swap':
+    if corr.needs_sigma:
         sigma = resolve_sigma(mt, corr, subjects if subjects is not None else [subject])
     x = corrupt_embeddings(mt, input_ids, (b, e), corr, samples, sigma, prompt, subject)
     a2id = None if a2 is None else a2[0]

@@ -548,7 +548,7 @@ def trace_ssm_state(mt,  # `ModelAndTokenizer` or (model, tokenizer) of a Mamba 
                       corruption=corr.describe(), samples=samples, engine=engine, prediction=prediction)
     if expect is not None and not correct: return res
     sigma = None
-    if corr.noise is None and corr.scale is None and corr.kind != 'swap':
+    if corr.needs_sigma:
         sigma = resolve_sigma(mt, corr, subjects if subjects is not None else [subject])
         res.corruption['sigma'] = sigma
     if corr.noise is not None: samples = int(torch.as_tensor(corr.noise).shape[0]) if torch.as_tensor(corr.noise).ndim == 3 else 1
@@ -644,7 +644,7 @@ def state_aie(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
     recs = [_rec(r) for r in (records[:max_records] if max_records else records)]
     if subjects is None: subjects = [s for _, s, _ in recs]
     corr = as_corruption(noise)
-    if corr.sigma is None and corr.scale is None and corr.noise is None and corr.kind != 'swap' and not corr.calibrate:
+    if corr.needs_sigma:
         corr = dataclasses.replace(corr, sigma=resolve_sigma(mt, corr, subjects))
     skipped = {'wrong prediction': 0, 'subject not found': 0, 'subject not in vocabulary': 0}
     results = []

@@ -56,8 +56,7 @@ def selection_shift(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
     ids = mt.tokenizer(prompt)['input_ids']
     b, e = find_subject_range(mt.tokenizer, prompt, subject)
     corr = as_corruption(noise)
-    sigma = None if (corr.noise is not None or corr.scale is not None) else \
-        (corr.sigma or collect_embedding_std(mt, list(subjects) if subjects else [subject]))
+    sigma = collect_embedding_std(mt, list(subjects) if subjects else [subject]) if corr.needs_sigma else None
     x = corrupt_embeddings(mt, torch.tensor(ids, device=mt.device), (b, e), corr, samples, sigma, prompt, subject)
     run, _ = _ssm_run(mt, x.to(mt.model.dtype))
     shift, clean, corrupt = ({k: [] for k in SELECTION} for _ in range(3))
@@ -322,7 +321,7 @@ def run_fact_averages(mt,  # `ModelAndTokenizer`
     meta = dict(model=mt.name, n_known=n_known, n_facts=len(records), state_facts=len(sample), samples=samples, window=1,
                 noise=corr.describe())
     if ssm and 'delta+B+C' in aies:
-        if not corr.calibrate and corr.scale is None and corr.sigma is None:
+        if corr.needs_sigma:
             corr = dataclasses.replace(corr, sigma=collect_embedding_std(mt, subjects))  # ROME's σ, over all the subjects
         sel_tr = {r.prompt: r for r in aies['delta+B+C'].results}
         res_tr = {r.prompt: r for r in aies[None].results} if None in aies else {}
@@ -526,7 +525,7 @@ def storage_tests(mt,  # `ModelAndTokenizer` of a Mamba / Mamba-2 model
     if not is_ssm(mt): raise ValueError(f"the parts of a Mamba layer exist only in Mamba models; {mt.name} is {mt.arch.family}")
     recs = [_rec(r) for r in records]
     corr = as_corruption(noise)
-    if corr.sigma is None and corr.scale is None and corr.noise is None and corr.kind != 'swap':
+    if corr.needs_sigma:
         corr = dataclasses.replace(corr, sigma=collect_embedding_std(mt, list(subjects) if subjects else [s for _, s, _ in recs]))
     model = mt.model
     pc, pk, nec, suf = [], [], {k: [] for k in kinds}, {k: [] for k in kinds}

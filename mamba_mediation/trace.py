@@ -16,7 +16,8 @@ from torch import nn
 from .load import ModelAndTokenizer, arch_info, check_prompt_length, unknown_words, warn_unknown
 from .corrupt import (DEFAULT_NOISE, as_mt, find_subject_range, make_inputs, predict_token, embedding_module,
                                      collect_embedding_std, CORRUPTION_KINDS, Corruption, as_corruption, resolve_sigma,
-                                     make_noise, noise_chunks, corrupt_embeddings, _corrupted_chunks, resolve_corruption)
+                                     make_noise, noise_chunks, corrupt_embeddings, _corrupted_chunks, resolve_corruption,
+                                     _spaced)
 from .moved import moved_attr
 
 # %% auto #0
@@ -462,12 +463,6 @@ def _answer_id(mt, answer, prediction_id: int) -> tuple[int, str]:
     return ids[0], tok.decode(ids[:1])
 
 
-def _spaced(prompt: str, answer):
-    "A string answer continues the prompt: a leading space is added unless the prompt ends with one."
-    if not isinstance(answer, str) or answer[:1].isspace() or prompt[-1:].isspace(): return answer
-    return ' ' + answer
-
-
 def answer_token(mt,  # `ModelAndTokenizer`
                  prompt: str,  # the prompt the answer continues
                  answer,  # None (the clean prediction), a token id, or a string (a leading space is added unless the prompt ends with one)
@@ -614,7 +609,7 @@ def calculate_hidden_flow(mt,  # `ModelAndTokenizer` or (model, tokenizer)
 
     if expect is not None and not correct: return res
     sigma = None
-    if corr.noise is None and corr.scale is None and corr.kind != 'swap':
+    if corr.needs_sigma:
         sigma = resolve_sigma(mt, corr, subjects if subjects is not None else [subject])
         res.corruption['sigma'] = sigma
     if corr.noise is not None: samples = int(torch.as_tensor(corr.noise).shape[0]) if torch.as_tensor(corr.noise).ndim == 3 else 1

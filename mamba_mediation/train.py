@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from .load import MODELS_DIR, LADDER, SHIPPED_LADDER, ladder_dir, seeds_dir, seed_path
-from .world import WORLD, _world, _n_tokens, prompts, build_tokenizer
+from .world import WORLD, _world, _n_tokens, prompts, build_tokenizer, fact_records
 from .corrupt import calibrate_noise, save_calibration
 from .tasks import (TRAIN_DISTANCES, task_words, task_mixture, evaluate_facts, evaluate_tasks, _encode,
                                    _answer_logits, _discretise, _scan_reference)
@@ -205,12 +205,7 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
 
 def _calibrate(model, tok, facts, w, out) -> str:
     "The trained model's default noise, calibrated on its facts (`calibrate_noise`, one prompt per fact) and saved beside the weights; or why not."
-    recs, seen = [], set()
-    for p in prompts('train', facts=facts, world=w):
-        if (p['subject'], p['relation']) in seen: continue
-        seen.add((p['subject'], p['relation']))
-        recs.append(dict(prompt=p['prompt'], subject=p['subject'], attribute=p['object'], relation=p['relation']))
-    try: cal = calibrate_noise((model.eval(), tok), recs)
+    try: cal = calibrate_noise((model.eval(), tok), fact_records('train', facts=facts, world=w))
     except ValueError as e: return f"not calibrated: {e}"
     save_calibration(cal, out)
     return cal.summary()

@@ -13,8 +13,8 @@ from .moved import moved_attr
 
 # %% auto #0
 __all__ = ['WORLD_DIR', 'WORLD', 'FACTS', 'RELATIONS', 'TAKES_THE', 'SPECIAL_TOKENS', 'KNOWN_URL', 'KNOWN_PATH', 'KNOWN_FIELDS',
-           'Fact', 'Relation', 'World', 'load_world', 'subject_phrase', 'rome_template', 'prompts', 'world_words',
-           'build_tokenizer', 'world_as_known', 'load_known']
+           'Fact', 'Relation', 'World', 'load_world', 'subject_phrase', 'rome_template', 'prompts', 'fact_records',
+           'world_words', 'build_tokenizer', 'world_as_known', 'load_known']
 
 # %% ../nbs/05_world.ipynb #7e69b651
 def _show_fields(cls):
@@ -191,6 +191,21 @@ def prompts(split: str = 'train',  # 'train' (templates used in training) or 'he
             t = rome_template(tpl, f.subject, w)
             out.append(dict(prompt=t.format(f.subject), subject=f.subject, object=f.object, template=t,
                             relation=f.relation, template_idx=i))
+    return out
+
+
+def fact_records(split: str = 'train',  # 'train' or 'heldout' templates
+                 per_fact: bool = True,  # keep one prompt per fact (its first template)
+                 facts: list = None,     # facts to use (default: all facts of the world)
+                 world=None,             # a `World` or a world folder (default: the shipped world)
+                 ) -> list:
+    "The facts as records the tracing tools read (prompt, subject, attribute, relation): one per fact, or one per fact × template."
+    out, seen = [], set()
+    for p in prompts(split, facts=facts, world=world):
+        key = (p['subject'], p['relation'])
+        if per_fact and key in seen: continue
+        seen.add(key)
+        out.append(dict(prompt=p['prompt'], subject=p['subject'], attribute=p['object'], relation=p['relation']))
     return out
 
 # %% ../nbs/05_world.ipynb #fa7ba2b3
