@@ -22,7 +22,9 @@ on 2 cores is three such pairs one after the other.
 
 The batches of an epoch can also be length-sorted (`train_toy_model(batching='sorted')`): the bench counts the padded
 tokens of both batchings and projects the sorted epoch from the same timed steps (seconds per token of the nearest
-timed length), printed and kept under 'batching'.
+timed length), printed and kept under 'batching'. The recipe the sweep chose (`train.TOY_RECIPE`: sorted batches, its
+own epoch budgets, the fastest scan) is projected the same way, its 3 seeds of both architectures as two runs at a time
+on 2 cores (`recipe_projection`, with its verdict lines); `bench/train_seeds.py` times the same recipe end to end.
 
 With --json the result is written to (merged into) that file, which the scan chapter (05c) reads. `--device cuda`
 times the same steps on a GPU (wall clock, synchronised) and keeps them under the file's 'devices' key; it has not
@@ -226,6 +228,17 @@ def main(argv=None):
                 f"the recorded run, which no scan of the Mamba's changes, and the Mamba takes {fr['mamba_min']:.0f} min with the "
                 f"{fastest} scan ({from_recorded[FLOOR]['mamba_min']:.0f} min with no scan at all). What remains is the floor of "
                 "the matrix products and elementwise work of both models on one thread each.")
+    # the recipe the sweep chose (train.TOY_RECIPE): length-sorted batches, its own epoch budgets, the fastest scan
+    from mamba_mediation.train import TOY_EPOCHS
+    rp = dict(mamba_min=epoch_s_sorted[fastest] * TOY_EPOCHS['mamba'] / 60,
+              gpt2_min=epoch_s_sorted['gpt2'] * TOY_EPOCHS['gpt2'] / 60 if gpt else None, epochs=dict(TOY_EPOCHS))
+    rp['pair_min'] = max(rp['mamba_min'], rp['gpt2_min'] or 0)
+    rp['sweep_3_seeds_min'] = 3 * (rp['mamba_min'] + (rp['gpt2_min'] or 0)) / 2   # two runs at a time on 2 cores
+    rp.update(pair_target_met=rp['pair_min'] <= TARGET_PAIR_MIN, sweep_target_met=rp['sweep_3_seeds_min'] <= TARGET_SWEEP_MIN)
+    for what, key, target in (('the seed-0 pair', 'pair_min', TARGET_PAIR_MIN), ('3 seeds of both, two runs at a time', 'sweep_3_seeds_min', TARGET_SWEEP_MIN)):
+        verdict.append(f"TOY_RECIPE, {what}: {rp[key]:.0f} min projected under this run's load (sorted batches, {fastest} scan, "
+                       f"{TOY_EPOCHS['mamba']} and {TOY_EPOCHS['gpt2']} epochs), against a target of {target} min: "
+                       + ('met' if rp[key] <= target else f"missed by {rp[key] - target:.0f} min ({rp[key] / target:.1f}x)"))
     print(); print('\n'.join(verdict)); print(why)
     batching = {k: dict(padded_tokens_grouped=epoch_tokens[k], padded_tokens_sorted=epoch_tokens_sorted[k],
                         epoch_cpu_s_grouped=epoch_s[fastest if k == 'mamba' else 'gpt2'],
@@ -249,6 +262,7 @@ def main(argv=None):
                     recorded_min=rec,
                     shipped_epochs={k: r['epochs'] for k, r in shipped.items()}, epoch_tokens=epoch_tokens,
                     targets_min=dict(pair=TARGET_PAIR_MIN, sweep_3_seeds=TARGET_SWEEP_MIN), verdict=verdict, why=why,
+                    recipe_projection=rp,
                     batching=batching)
         if a.device == 'cpu': data.update(res)
         else:

@@ -141,15 +141,18 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument('--jobs', type=int, default=2,
                    help='models trained at once, each in its own process on one thread (default 2; the result does '
                         'not depend on it)')
-    r.add_argument('--in-context-layout', default='shuffled', choices=('shuffled', 'legacy'),
-                   help="the in-context prompts' layout (tasks.in_context_prompts): 'shuffled' (default), or 'legacy', "
-                        "the one the shipped models were trained on (with --scan sequential: reproduces them bit for bit)")
+    r.add_argument('--recipe', default='toy', choices=('toy', 'shipped'),
+                   help="each architecture's recipe (train.RECIPES): 'toy' (default, the one chosen by the recipe sweep), "
+                        "or 'shipped', the one the shipped models were trained with (sequential scan, legacy in-context "
+                        "layout: reproduces them bit for bit)")
+    r.add_argument('--in-context-layout', default=None, choices=('shuffled', 'legacy'),
+                   help="the in-context prompts' layout (tasks.in_context_prompts): 'shuffled' (the default of --recipe "
+                        "toy), or 'legacy' (the default of --recipe shipped)")
     r.add_argument('--world', default=None,
                    help='a world folder (relations.json, facts.tsv, ...) instead of the shipped world')
-    r.add_argument('--scan', default='fused', choices=_SCANS,
-                   help="the toy Mamba's training scan (train.SCANS): 'fused' (default, the fastest on a CPU), 'inline', "
-                        "'sequential' (the one the shipped models were trained with: reproduces them bit for bit), "
-                        "'chunked' (parallel within chunks)")
+    r.add_argument('--scan', default=None, choices=_SCANS,
+                   help="the toy Mamba's training scan (train.SCANS): 'fused' (the default of --recipe toy, the fastest "
+                        "on a CPU), 'inline', 'sequential' (the default of --recipe shipped), 'chunked' (parallel within chunks)")
     e = sub.add_parser('edit', help="rewrite one fact with a rank-one edit (ROME's closed form) and save the edited model")
     e.add_argument('prompt', help='the prompt of the fact, ending right before its object')
     e.add_argument('--subject', required=True, help='the subject, a substring of the prompt')
@@ -325,8 +328,10 @@ def _run(args) -> int:
                 (out / '.write-test').touch(); (out / '.write-test').unlink()
             except OSError as e: raise ValueError(f"cannot write the models into {out} ({e.strerror})") from None
         w = {'world': world.load_world(args.world)} if args.world else {}  # a bad world folder: an error now
-        common = dict(out_dir=args.out, seed=args.seed, progress=True, mixture=False if args.facts_only else (True if args.in_context_layout == 'shuffled' else dict(in_context_layout=args.in_context_layout)), jobs=args.jobs,
-                      threads=1, scan=args.scan, **w, **({'seeds': args.seeds} if args.seeds is not None else {}))
+        mixture = False if args.facts_only else (dict(in_context_layout=args.in_context_layout) if args.in_context_layout else True)
+        common = dict(out_dir=args.out, seed=args.seed, progress=True, mixture=mixture, jobs=args.jobs, threads=1,
+                      recipe=args.recipe, **w, **({'scan': args.scan} if args.scan else {}),
+                      **({'seeds': args.seeds} if args.seeds is not None else {}))
         if args.ladder is None: metrics = train.train_toy_models(**common)
         else:
             names = {'shipped': list(load.SHIPPED_LADDER), 'all': list(load.LADDER)}.get(

@@ -17,7 +17,8 @@ from .tasks import (TRAIN_DISTANCES, task_words, task_mixture, evaluate_facts, e
 from .scan import SCANS, _scan_inline, _scan_chunked, _check_scan, _chunked, _scan_fn
 
 # %% auto #0
-__all__ = ['BATCHINGS', 'TOY_RECIPE', 'TOY_BATCH', 'TOY_EPOCHS', 'train_toy_model', 'train_toy_models', 'train_ladder']
+__all__ = ['BATCHINGS', 'TOY_RECIPE', 'SHIPPED_RECIPE', 'RECIPES', 'TOY_BATCH', 'TOY_EPOCHS', 'train_toy_model',
+           'train_toy_models', 'train_ladder']
 
 # %% ../nbs/05b_train.ipynb #8816367e
 def _make_model(kind: str, tokenizer, seed: int = 0, d_model: int = 128, n_layer: int = 8, n_positions: int = 64,
@@ -210,10 +211,16 @@ def _calibrate(model, tok, facts, w, out) -> str:
     save_calibration(cal, out)
     return cal.summary()
 
-TOY_RECIPE = dict(mamba=dict(batch_size=64, max_epochs=22),   # each architecture's recipe: `train_toy_model` arguments
-                  gpt2=dict(batch_size=128, max_epochs=60))   # over its defaults (those of the shipped runs)
-TOY_BATCH = {k: r['batch_size'] for k, r in TOY_RECIPE.items()}    # batch sizes of the shipped runs
-TOY_EPOCHS = {k: r['max_epochs'] for k, r in TOY_RECIPE.items()}   # epoch budgets of the shipped runs
+TOY_RECIPE = dict(   # each architecture's recipe, chosen by the sweep below: `train_toy_model` arguments over its defaults
+    mamba=dict(batch_size=64, max_epochs=24, lr=3e-3, schedule='cosine', warmup=200, batching='sorted', target_acc=None),
+    gpt2=dict(batch_size=128, max_epochs=40, lr=1e-3, schedule='cosine', warmup=200, batching='sorted', target_acc=None,
+              n_inner=128))
+SHIPPED_RECIPE = dict(   # the recipe the shipped models were trained with (the defaults of `train_toy_model`), on the
+    mamba=dict(batch_size=64, max_epochs=22, scan='sequential'),   # legacy in-context layout
+    gpt2=dict(batch_size=128, max_epochs=60))
+RECIPES = dict(toy=TOY_RECIPE, shipped=SHIPPED_RECIPE)   # `train_toy_models(recipe=...)`, `train-toy --recipe`
+TOY_BATCH = {k: r['batch_size'] for k, r in TOY_RECIPE.items()}    # batch sizes of the recipe
+TOY_EPOCHS = {k: r['max_epochs'] for k, r in TOY_RECIPE.items()}   # epoch budgets of the recipe
 
 def _seed_list(seeds) -> list:
     "Seeds as a list of distinct whole numbers >= 0 (from a list, or a string like '0,1,2')."
@@ -233,16 +240,31 @@ def train_toy_models(out_dir=None,        # folder that receives toy-mamba/ and 
                      mixture=True,        # also train on the task mixture, drawn afresh every epoch (True: `task_mixture`'s
                                           # defaults, a dict of its arguments, or False for single facts only)
                      jobs: int = 1,       # train this many models at once, each in its own process
+                     recipe='toy',        # a name of `RECIPES` ('toy' or 'shipped'), or a dict of arguments per kind
                      **kw                 # passed on to `train_toy_model` (d_model, n_layer, lr, max_epochs, threads, tasks, world, ...)
                     ) -> dict:
     """Retrain the toy Mamba and GPT-2 from scratch; returns {'toy-mamba': metrics, 'toy-gpt2': metrics}, or with
-    `seeds` {'toy-mamba@0': metrics, ...}. Each run is bit for bit reproducible from its seed (at one thread)."""
+    `seeds` {'toy-mamba@0': metrics, ...}. Each run is bit for bit reproducible from its seed (at one thread).
+    `recipe='toy'` is `TOY_RECIPE`, the one the recipe sweep chose; 'shipped' is `SHIPPED_RECIPE`, the shipped models'
+    own, and takes the legacy in-context layout unless `mixture` names a layout."""
+    recipe, mixture = _recipe(recipe, mixture)
     if seeds is None:
         out = Path(out_dir) if out_dir is not None else MODELS_DIR
-        return _train_many({f'toy-{kind}': dict(kind=kind, seed=seed) for kind in kinds}, out, mixture, jobs, progress=progress, **kw)
+        return _train_many({f'toy-{kind}': dict(kind=kind, seed=seed) for kind in kinds}, out, mixture, jobs, recipe,
+                           progress=progress, **kw)
     out = Path(out_dir) if out_dir is not None else seeds_dir()
     return _train_many({f'toy-{kind}@{s}': dict(kind=kind, seed=s) for s in _seed_list(seeds) for kind in kinds},
-                       out, mixture, jobs, progress=progress, **kw)
+                       out, mixture, jobs, recipe, progress=progress, **kw)
+
+def _recipe(recipe, mixture) -> tuple:
+    "(kind -> arguments, mixture) for a recipe name or dict; 'shipped' also takes the legacy in-context layout unless `mixture` names one."
+    if isinstance(recipe, str):
+        if recipe not in RECIPES: raise ValueError(f'recipe must be one of {list(RECIPES)} or a dict kind -> arguments, got {recipe!r}')
+        if recipe == 'shipped' and mixture is True: mixture = dict(in_context_layout='legacy')
+        recipe = RECIPES[recipe]
+    if not isinstance(recipe, dict) or not all(isinstance(v, dict) for v in recipe.values()):
+        raise ValueError(f'recipe must be one of {list(RECIPES)} or a dict kind -> arguments, got {recipe!r}')
+    return recipe, mixture
 
 def _mixture_draw(epoch, seed, mix, world):
     "The training prompts of one epoch (a module-level function, so that worker processes can receive it)."
@@ -253,7 +275,7 @@ def _train_one(job):
     _, _, met = train_toy_model(kind, folder, **kw)
     return name, {k: v for k, v in met.items() if k not in ('curve', 'config')}
 
-def _train_many(specs, out, mixture, jobs, **kw) -> dict:
+def _train_many(specs, out, mixture, jobs, recipe, **kw) -> dict:
     "Train {name: dict(kind=..., seed=..., sizes)} into out/name, the mixture drawn afresh every epoch; `jobs` processes at once."
     if jobs < 1: raise ValueError(f'jobs must be at least 1, got {jobs}')
     mix = (dict(mixture) if isinstance(mixture, dict) else {}) if mixture else None
@@ -265,7 +287,8 @@ def _train_many(specs, out, mixture, jobs, **kw) -> dict:
         if mix is not None:
             if seed not in evals: evals[seed] = task_mixture(seed=seed, world=kw.get('world'), **mix)[1]
             data = dict(tasks=partial(_mixture_draw, seed=seed, mix=mix, world=kw.get('world')), eval_tasks=evals[seed])
-        todo.append((name, kind, out / name, TOY_RECIPE[kind] | dict(seed=seed) | spec | data | kw
+        if kind not in recipe: raise ValueError(f'the recipe has no arguments for {kind!r} (it has {sorted(recipe)})')
+        todo.append((name, kind, out / name, recipe[kind] | dict(seed=seed) | spec | data | kw
                      | ({'progress': False} if jobs > 1 else {})))
     if jobs == 1 or len(todo) == 1: return dict(map(_train_one, todo))
     import multiprocessing as mp
@@ -287,16 +310,18 @@ def train_ladder(names=None,        # names of `LADDER` to train (default: `SHIP
                                     # `seeds_dir()` (the 8-layer rungs as toy-mamba@SEED, toy-gpt2@SEED)
                  mixture=True,      # arguments of `task_mixture` (True: its defaults), drawn afresh every epoch
                  jobs: int = 1,     # train this many models at once, each in its own process
+                 recipe='toy',      # a name of `RECIPES`, or a dict of arguments per kind (as in `train_toy_models`)
                  **kw               # passed on to `train_toy_model` (lr, max_epochs, threads, progress, world, ...)
                 ) -> dict:
-    "Train models of several sizes on the same mixture with the same recipe as the shipped pair; returns {name: metrics}."
+    "Train models of several sizes on the same mixture with the pair's recipe; returns {name: metrics}."
     names = list(SHIPPED_LADDER) if names is None else list(names)
     unknown = [n for n in names if n not in LADDER]
     if unknown: raise ValueError(f'unknown ladder models {unknown}; the ladder has {list(LADDER)}')
+    recipe, mixture = _recipe(recipe, mixture)
     if seeds is None:
         out = Path(out_dir) if out_dir is not None else ladder_dir()
-        return _train_many({n: LADDER[n] | dict(seed=seed) for n in names}, out, mixture, jobs, **kw)
+        return _train_many({n: LADDER[n] | dict(seed=seed) for n in names}, out, mixture, jobs, recipe, **kw)
     out = Path(out_dir) if out_dir is not None else seeds_dir()
     return _train_many({seed_path(f'{n}@{s}').name: LADDER[n] | dict(seed=s) for s in _seed_list(seeds) for n in names},
-                       out, mixture, jobs, **kw)
+                       out, mixture, jobs, recipe, **kw)
 
