@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""ROME's average indirect effect of the residual stream, by token group and layer, for every seed of the recipe's
+"""ROME's average indirect effect of the residual stream and of each layer's output (the Mamba's mixer; the GPT-2's MLP
+and attention), by token group and layer, for every seed of the recipe's
 twins in the user's model cache (`bench/train_seeds.py` trains them), over an even spread of the facts each model
 gets right, at each model's calibrated noise drawn per fact: the numbers behind the seed spreads of the localization
 chapter. Writes `nbs/data/seed_aie/aie_<model>@<seed>.npz` (+ .json), the format of `localize.save_averages`.
@@ -16,7 +17,8 @@ def one(job):
     from mamba_mediation.load import load_model
     from mamba_mediation.storage import run_fact_averages
     t0 = time.time()
-    _, _, meta = run_fact_averages(load_model(name), Path(out) / f'aie_{name}.npz', kinds=(None,), samples=samples,
+    kinds = (None, 'mixer') if name.startswith('toy-mamba') else (None, 'mlp', 'attn')   # the stream and the layers' outputs
+    _, _, meta = run_fact_averages(load_model(name), Path(out) / f'aie_{name}.npz', kinds=kinds, samples=samples,
                                    max_facts=facts)
     return name, meta['n_facts'], meta['n_known'], time.time() - t0
 
