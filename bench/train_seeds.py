@@ -9,8 +9,9 @@ with its controls, but no weights -- to `nbs/data/seed_runs.json`.
     python bench/train_seeds.py --summarise                          # only re-read the cache into the json
 
 Every run is `train.train_toy_models(seeds=...)` / `train.train_ladder(seeds=...)`: one thread per run, the task
-mixture drawn afresh every epoch, bit for bit reproducible per seed on one machine. Runs already in the json with
-the same recipe are kept; `--out` gains one record per run.
+mixture drawn afresh every epoch, bit for bit reproducible per seed on one machine. Each summarised run replaces the
+record of the same name in `--out` (others are kept), and every call appends a line to its `calls` (command, runs,
+load average, training and total seconds).
 """
 import argparse, json, os, platform, sys, time
 from pathlib import Path
