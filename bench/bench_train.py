@@ -1,9 +1,9 @@
 #!/usr/bin/env python
-"""Benchmark of toy-model training steps: the Mamba's sequential scan (the reference, which trained the shipped models)
+"""Benchmark of toy-model training steps: the Mamba's sequential scan (the reference, which trained the first toy models)
 against the inline scan and the fused scan (module `scan`), optionally the chunked scan, and the GPT-2 for scale (not a test).
 
-What it times: `--steps` training steps on real batches of epoch 0 of the shipped recipe (seed 0, the task mixture
-drawn for epoch 0: 64 prompts for the Mamba, 128 for the GPT-2, grouped by length as `train_toy_model` groups them,
+What it times: `--steps` training steps on real batches of epoch 0 of the first recipe (seed 0, the task mixture
+drawn for epoch 0: 64 prompts for the Mamba, 128 for the GPT-2, grouped by length as that recipe groups them,
 each cut to its longest prompt), chosen at evenly spaced quantiles of the batches' lengths, so that short and long
 batches are both represented (the lengths run from 7 to ~100 tokens and the Mamba's cost per token grows with them). A step is forward, loss, backward, gradient clipping and the AdamW
 update, exactly the loop body of `train_toy_model`. The Mamba scans train copies of the same initial model,
@@ -13,7 +13,7 @@ batch 64, 90 positions, d_inner 256, d_state 16, random inputs) is timed `--scan
 a shared machine, the CPU time is the steadier measure, and the ratios and projections use it.
 
 Projection: every batch of epoch 0 is given the CPU seconds per token (batch size x padded length) of the timed batch
-nearest to it in length; the sum over the epoch, times the shipped run's epochs (from its training.json), is the
+nearest to it in length; the sum over the epoch, times the first recipe's epochs (`FIRST_RUNS`), is the
 projected training time. The pair trains at
 once (one process and one thread each), so its time is the longer of the two; a 3-seed sweep of both architectures
 on 2 cores is three such pairs one after the other.
@@ -37,10 +37,14 @@ import torch.nn.functional as F
 
 FLOOR = 'no scan (floor)'   # a trivial operation in the scan's place: the cost of the rest of the step
 TARGET_PAIR_MIN, TARGET_SWEEP_MIN = 15, 60   # the targets: the seed-0 pair, and 3 seeds of both architectures
+# the first toy models' runs (`train.FIRST_RECIPE`, sequential scan, the pair at once, one thread each), as their
+# training.json recorded them (commit 0c3b578): the epochs the projections scale to, and the wall times 'from_recorded'
+# scales. The json keeps them as 'shipped_epochs' and 'recorded_min'.
+FIRST_RUNS = dict(mamba=dict(epochs=22, wall_time_s=2638.2203023433685), gpt2=dict(epochs=60, wall_time_s=1455.0701825618744))
 
 
 def recipe_batches(kind, seed=0):
-    "(tokenizer, ids, last, obj, batches) of epoch 0 of the shipped recipe, built as `train_toy_model` builds them."
+    "(tokenizer, ids, last, obj, batches) of epoch 0 of the first recipe, built as `train_toy_model` builds them."
     from mamba_mediation.world import WORLD, build_tokenizer, prompts, _n_tokens
     from mamba_mediation.tasks import task_mixture, task_words, _encode
     from mamba_mediation.train import TOY_BATCH, _batches
@@ -113,17 +117,16 @@ def main(argv=None):
     ap.add_argument('--steps', type=int, default=4, help='training steps timed per variant (the first of epoch 0)')
     ap.add_argument('--chunks', type=int, nargs='*', default=[], help='chunk lengths of the chunked scan to time (default: none)')
     ap.add_argument('--scan-reps', type=int, default=3, help='repetitions of the scan-alone timing, per scan')
-    ap.add_argument('--threads', type=int, default=1, help='torch.set_num_threads (the shipped runs: 1 per model)')
+    ap.add_argument('--threads', type=int, default=1, help='torch.set_num_threads (the recorded runs: 1 per model)')
     ap.add_argument('--skip-gpt2', action='store_true')
     ap.add_argument('--device', default='cpu', help="'cpu' (the results the chapter reads) or 'cuda' (kept under 'devices')")
     ap.add_argument('--json', default=None, help='write the result into this JSON file (e.g. bench/train_bench.json)')
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     warnings.simplefilter('ignore')
-    from mamba_mediation.load import MODELS_DIR
     from mamba_mediation.scan import _scan_fn
     load_before = os.getloadavg()
-    shipped = {k: json.loads((MODELS_DIR / f'toy-{k}' / 'training.json').read_text()) for k in ('mamba', 'gpt2')}
+    first = FIRST_RUNS
     variants = {v: _scan_fn(v) for v in ('sequential', 'inline', 'fused')} | {f'chunked-{c}': _scan_fn('chunked', c) for c in a.chunks}
     variants[FLOOR] = lambda dt, A, u, B, C: u * (B * C).sum(-1, keepdim=True)
     scan_alone = time_scans(variants, a.scan_reps)
@@ -176,11 +179,11 @@ def main(argv=None):
                    per_step=dict(wall_s=sum(t for t, _ in ts2) / len(ts2), cpu_s=sum(c for _, c in ts2) / len(ts2)))
         print(f"toy GPT-2: {gpt['per_step']['cpu_s']:.2f} s CPU per step (batch 128)")
     load_after = os.getloadavg()
-    # projection of the full recipe: the epoch's projected CPU time x the shipped run's epochs
+    # projection of the full recipe: the epoch's projected CPU time x the first runs' epochs
     proj = {}
     for v in variants:
-        mam = epoch_s[v] * shipped['mamba']['epochs'] / 60
-        gp = epoch_s['gpt2'] * shipped['gpt2']['epochs'] / 60 if gpt else None
+        mam = epoch_s[v] * first['mamba']['epochs'] / 60
+        gp = epoch_s['gpt2'] * first['gpt2']['epochs'] / 60 if gpt else None
         pair = max(mam, gp) if gp is not None else mam
         proj[v] = dict(mamba_min=mam, gpt2_min=gp, pair_min=pair, sweep_3_seeds_min=3 * pair,
                        pair_target_met=pair <= TARGET_PAIR_MIN, sweep_target_met=3 * pair <= TARGET_SWEEP_MIN)
@@ -196,9 +199,9 @@ def main(argv=None):
     for v in scans:
         print(f"| {v} | {per_step[v]['cpu_s']:.2f} | {per_step[v]['wall_s']:.2f} | "
               f"{1.0 if v == 'sequential' else speedup[v]:.2f}x | {proj[v]['mamba_min']:.0f} | {proj[v]['pair_min']:.0f} |")
-    # the same from the shipped runs' recorded wall times (sequential scan, one thread each, the pair at once): the load of
+    # the same from the first runs' recorded wall times (sequential scan, one thread each, the pair at once): the load of
     # this run cancels out of the ratio
-    rec = {k: shipped[k]['wall_time_s'] / 60 for k in ('mamba', 'gpt2')}
+    rec = {k: first[k]['wall_time_s'] / 60 for k in ('mamba', 'gpt2')}
     from_recorded = {}
     for v in variants:
         mam = rec['mamba'] * epoch_s[v] / epoch_s['sequential']
@@ -260,7 +263,7 @@ def main(argv=None):
                     scan_reps=a.scan_reps, scan_alone_cpu_s=scan_alone, scan_alone_speedup=scan_speedup, scan_alone_speedup_vs_inline=scan_speedup_vs_inline,
                     mamba=row, gpt2=gpt, speedup_cpu=speedup, speedup_vs_inline_cpu=speedup_vs_inline, best_chunked=best, floor=FLOOR, projection=proj, from_recorded=from_recorded,
                     recorded_min=rec,
-                    shipped_epochs={k: r['epochs'] for k, r in shipped.items()}, epoch_tokens=epoch_tokens,
+                    shipped_epochs={k: r['epochs'] for k, r in first.items()}, epoch_tokens=epoch_tokens,
                     targets_min=dict(pair=TARGET_PAIR_MIN, sweep_3_seeds=TARGET_SWEEP_MIN), verdict=verdict, why=why,
                     recipe_projection=rp,
                     batching=batching)

@@ -1,9 +1,10 @@
 #!/usr/bin/env python
-"""ROME's average indirect effect of the residual stream and of each layer's output (the Mamba's mixer; the GPT-2's MLP
-and attention), by token group and layer, for every seed of the recipe's
-twins in the user's model cache (`bench/train_seeds.py` trains them), over an even spread of the facts each model
-gets right, at each model's calibrated noise drawn per fact: the numbers behind the seed spreads of the localization
-chapter. Writes `nbs/data/seed_aie/aie_<model>@<seed>.npz` (+ .json), the format of `localize.save_averages`.
+"""ROME's average indirect effect of every kind of site (`localize.AVERAGE_KINDS`: the residual stream and each
+layer's output -- the Mamba's mixer, the GPT-2's MLP and attention -- and the Mamba's state h, conv window and
+selection Δ, B, C), by token group and layer, for every seed of the recipe's twins in the user's model cache
+(`bench/train_seeds.py` trains them), over an even spread of the facts each model gets right, at each model's
+calibrated noise drawn per fact: the numbers behind the seed spreads of the localization and storage chapters.
+Writes `nbs/data/seed_aie/aie_<model>@<seed>.npz` (+ .json), the format of `localize.save_averages`.
 
     python bench/seed_averages.py [--facts 300] [--samples 5] [--models toy-mamba@0 ...] [--jobs 2]
 """
@@ -17,9 +18,7 @@ def one(job):
     from mamba_mediation.load import load_model
     from mamba_mediation.storage import run_fact_averages
     t0 = time.time()
-    kinds = (None, 'mixer') if name.startswith('toy-mamba') else (None, 'mlp', 'attn')   # the stream and the layers' outputs
-    _, _, meta = run_fact_averages(load_model(name), Path(out) / f'aie_{name}.npz', kinds=kinds, samples=samples,
-                                   max_facts=facts)
+    _, _, meta = run_fact_averages(load_model(name), Path(out) / f'aie_{name}.npz', samples=samples, max_facts=facts)
     return name, meta['n_facts'], meta['n_known'], time.time() - t0
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """The recipe sweep behind `train.TOY_RECIPE`: train the 8-layer toy Mamba and GPT-2 on the task mixture with a
-small grid of learning rates and schedules (the shipped models' recipe, 3e-3 constant after 50 warm-up steps,
+small grid of learning rates and schedules (the first toy models' recipe, 3e-3 constant after 50 warm-up steps,
 among them; and one recipe at 4 layers), and record every run's whole loss curve (training loss, running
 accuracy, held-out loss and accuracy per epoch), its final single-fact accuracies and its task table.
 
@@ -12,7 +12,7 @@ record says so).
 
     python bench/sweep_recipe.py --device cuda --jobs 12 --minutes 8 --out bench/recipe_sweep.jsonl
 
-Batches are length-sorted (`--batching sorted`, about half the padded tokens of the shipped runs' 'grouped');
+Batches are length-sorted (`--batching sorted`, about half the padded tokens of the first recipe's 'grouped');
 `--save DIR` keeps every run's model. Each run is also scored on 05a's in-context set with its controls (`recall`);
 `--recall DIR ...` scores saved runs only, into `--recall-out`.
 
@@ -80,7 +80,7 @@ def main(argv=None):
     p.add_argument('--recall', nargs='+', default=None, metavar='DIR',
                    help='only score saved runs (folders of --save) on the in-context set with its controls, into --recall-out')
     p.add_argument('--recall-out', default='bench/recipe_sweep_recall.json')
-    p.add_argument('--batching', default='sorted', help="train_toy_model's batching ('sorted' or 'grouped', the shipped runs')")
+    p.add_argument('--batching', default='sorted', help="train_toy_model's batching ('sorted' or 'grouped', the first recipe's)")
     p.add_argument('--save', default=None, metavar='DIR', help='keep each run\'s model in DIR/KIND-NLl-lrLR-SCHEDULE/')
     p.add_argument('--out', default='bench/recipe_sweep.jsonl')
     a = p.parse_args(argv)

@@ -141,18 +141,18 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument('--jobs', type=int, default=2,
                    help='models trained at once, each in its own process on one thread (default 2; the result does '
                         'not depend on it)')
-    r.add_argument('--recipe', default='toy', choices=('toy', 'shipped'),
-                   help="each architecture's recipe (train.RECIPES): 'toy' (default, the one chosen by the recipe sweep), "
-                        "or 'shipped', the one the shipped models were trained with (sequential scan, legacy in-context "
-                        "layout: reproduces them bit for bit)")
+    r.add_argument('--recipe', default='toy', choices=('toy', 'first'),
+                   help="each architecture's recipe (train.RECIPES): 'toy' (default, the one chosen by the recipe sweep, "
+                        "which trained the shipped models), or 'first', the first toy models' (sequential scan, legacy "
+                        "in-context layout)")
     r.add_argument('--in-context-layout', default=None, choices=('shuffled', 'legacy'),
                    help="the in-context prompts' layout (tasks.in_context_prompts): 'shuffled' (the default of --recipe "
-                        "toy), or 'legacy' (the default of --recipe shipped)")
+                        "toy), or 'legacy' (the default of --recipe first)")
     r.add_argument('--world', default=None,
                    help='a world folder (relations.json, facts.tsv, ...) instead of the shipped world')
     r.add_argument('--scan', default=None, choices=_SCANS,
                    help="the toy Mamba's training scan (train.SCANS): 'fused' (the default of --recipe toy, the fastest "
-                        "on a CPU), 'inline', 'sequential' (the default of --recipe shipped), 'chunked' (parallel within chunks)")
+                        "on a CPU), 'inline', 'sequential' (the default of --recipe first), 'chunked' (parallel within chunks)")
     e = sub.add_parser('edit', help="rewrite one fact with a rank-one edit (ROME's closed form) and save the edited model")
     e.add_argument('prompt', help='the prompt of the fact, ending right before its object')
     e.add_argument('--subject', required=True, help='the subject, a substring of the prompt')

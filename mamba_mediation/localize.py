@@ -133,8 +133,9 @@ def construction_reasons(n_layers: int,  # layers L
     * `'input'`: the mixer (Mamba) or attention (GPT-2) output of layer 0, restored alone (window 1), at the subject or
       after it. The residual stream after it is the embedding plus that output, and only the subject's embeddings carry
       noise, so after the subject restoring the output is restoring the residual stream at layer 0 exactly, and at the
-      subject tokens it is all of it but the noise on the subject's own embedding (on the toy models, 0.99 of the
-      residual's effect or more under ROME's 3σ and 0.82–0.88 at the larger calibrated level). It says
+      subject tokens it is all of it but the noise on the subject's own embedding, which the residual stream carries past
+      the layer (on the shipped toy models a third to nearly all of the residual's effect, the less the larger the
+      noise: the localization chapter's table of fixed cells shows it at the calibrated level). It says
       that the first layer reads the subject, not that the mixer or attention stores the fact."""
     k = 'resid' if kind is None else kind
     b, e = subject_range

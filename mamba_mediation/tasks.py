@@ -69,7 +69,7 @@ def long_range_prompts(distances=(0, 4, 16, 64),  # filler tokens between the su
     return out
 
 # %% ../nbs/05a_tasks.ipynb #0976c6a9
-IN_CONTEXT_LAYOUTS = ('shuffled', 'legacy')   # 'shuffled': the default; 'legacy': the shipped models' layout, with a shortcut
+IN_CONTEXT_LAYOUTS = ('shuffled', 'legacy')   # 'shuffled': the default; 'legacy': the first toy models' layout, with a shortcut
 
 def _composition(rng, total, parts) -> list:
     "A uniformly random composition of `total` into `parts` parts >= 0 (stars and bars)."
@@ -101,7 +101,7 @@ def in_context_prompts(distances=(0, 4, 16, 64),   # tokens between the end of t
     `layout='shuffled'`: `m`, the number of pairs after the target, is uniform over 0..min(k, n // pair length); the
     `n - m·pair length` fillers after the target are split uniformly at random around those pairs; every filler run
     before the target is drawn like the run right after a target of an independent prompt. `layout='legacy'`: the
-    shipped models' layout, in which the fillers start right after the target pair (a shortcut: `layout_baseline`).
+    first toy models' layout, in which the fillers start right after the target pair (a shortcut: `layout_baseline`).
     Dicts with prompt, subject (the asked key), object (its value), relation, task='in_context', n, k, key_pos
     (token index of the key in the pair, with the BOS), query_start, distractor_objects, layout, pair_keys and
     pair_values (in prompt order), slot (the target's index among them), gaps (filler tokens before each pair and
@@ -121,7 +121,7 @@ def in_context_prompts(distances=(0, 4, 16, 64),   # tokens between the end of t
         for _ in range(n_prompts):
             keys, vals = rng.sample(names, k + 1), rng.sample(values, k + 1)
             pairs = [f'{tpl.format(a)} {v},' for a, v in zip(keys, vals)]
-            if layout == 'legacy':                           # the draws of the shipped models' generator, in its order
+            if layout == 'legacy':                           # the draws of the first models' generator, in its order
                 m = min(rng.randint(0, k), n // pair_len)        # distractor pairs after the target
                 cuts = sorted(rng.randint(0, n - m * pair_len) for _ in range(m))
                 after = [b - a for a, b in zip([0] + cuts, cuts + [n - m * pair_len])]
@@ -310,7 +310,7 @@ def _discretise(dt, A, u, B):
     return torch.exp(dt.unsqueeze(-1) * A), u.unsqueeze(-1) * B.unsqueeze(2)
 
 def _scan_reference(dt, A, u, B, C):
-    "The reference scan (it trained the shipped models, and it evaluates every model): `_scan_sequential` of `_discretise`."
+    "The reference scan (it trained the first toy models, and it evaluates every model): `_scan_sequential` of `_discretise`."
     return _scan_sequential(*_discretise(dt, A, u, B), C)
 
 def _mamba_hidden(model, ids,
@@ -487,7 +487,7 @@ def task_mixture(train_distances=TRAIN_DISTANCES,  # long-range and in-context d
                  n_facts: int = 80,                # long-range prompts per distance (each variant)
                  n_in_context: int = 80,           # in-context prompts per distance
                  k: int = 2,                       # in-context distractor pairs
-                 in_context_layout: str = 'shuffled',  # in-context layout ('legacy': the shipped models' data)
+                 in_context_layout: str = 'shuffled',  # in-context layout ('legacy': the first toy models' data)
                  in_context_eval_max: int = None,  # evaluate in-context recall up to this distance only (default: 128 in
                                                    # the shuffled layout, every distance in the legacy one)
                  heldout_frac: float = 0.25,       # share of two-hop first subjects held out
@@ -498,7 +498,7 @@ def task_mixture(train_distances=TRAIN_DISTANCES,  # long-range and in-context d
     """(training prompts, evaluation prompts) of the long-range (plain and distractor; distractors from n = 4),
     in-context and two-hop tasks. Training has the two-hop *train* split only (the split follows `seed`, whatever the
     epoch); evaluation has both splits, and fresh fillers, facts, names and values at every distance. In-context prompts
-    take `in_context_layout`; with 'legacy' the draw is, seed for seed, the one the shipped models were trained on.
+    take `in_context_layout`; with 'legacy' the draw is, seed for seed, the one the first toy models were trained on.
 
     In the shuffled layout an in-context prompt at distance 256 or 512 is 1,058 or 2,082 tokens long, two and four times
     the longest long-range prompt (522): a GPT-2 sized to evaluate them would carry 1,500 position embeddings no

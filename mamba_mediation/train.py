@@ -17,8 +17,8 @@ from .tasks import (TRAIN_DISTANCES, task_words, task_mixture, evaluate_facts, e
 from .scan import SCANS, _scan_inline, _scan_chunked, _check_scan, _chunked, _scan_fn
 
 # %% auto #0
-__all__ = ['BATCHINGS', 'TOY_RECIPE', 'SHIPPED_RECIPE', 'RECIPES', 'TOY_BATCH', 'TOY_EPOCHS', 'train_toy_model',
-           'train_toy_models', 'train_ladder']
+__all__ = ['BATCHINGS', 'TOY_RECIPE', 'FIRST_RECIPE', 'RECIPES', 'TOY_BATCH', 'TOY_EPOCHS', 'train_toy_model', 'train_toy_models',
+           'train_ladder']
 
 # %% ../nbs/05b_train.ipynb #8816367e
 def _make_model(kind: str, tokenizer, seed: int = 0, d_model: int = 128, n_layer: int = 8, n_positions: int = 64,
@@ -40,7 +40,7 @@ def _make_model(kind: str, tokenizer, seed: int = 0, d_model: int = 128, n_layer
 BATCHINGS = ('grouped', 'sorted')
 
 def _batches(lengths, batch_size, g, batching='grouped'):
-    """Shuffled batches of indices of prompts of similar length (less padding). 'grouped' (the shipped runs): the
+    """Shuffled batches of indices of prompts of similar length (less padding). 'grouped' (the first recipe's): the
     shuffled prompts in groups of 8 batches, each group sorted by length; 'sorted': the whole epoch sorted by length
     (ties in shuffled order), so that only the prompts of one length band share a batch. Either way the batches
     come in shuffled order."""
@@ -87,7 +87,7 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
                                                 # the end of the max_epochs budget)
                     min_lr: float = 0.1,        # the cosine schedule's final learning rate, as a share of lr
                     batching: str = 'grouped',  # how prompts are put into batches (`BATCHINGS`): 'grouped' (the
-                                                # shipped runs) or 'sorted' (the epoch sorted by length: about half the
+                                                # first recipe) or 'sorted' (the epoch sorted by length: about half the
                                                 # padded tokens on the task mixture)
                     heldout_sample: int = 256,  # held-out-template prompts scored after every epoch (loss and accuracy
                                                 # in the curve; an even spread; 0: none)
@@ -104,7 +104,7 @@ def train_toy_model(kind: str = 'mamba',        # 'mamba' or 'gpt2'
                     eval_tasks: list = None,    # prompts scored per task and distance at the end (into the metrics)
                     world=None,                 # a `World` or a world folder (default: the shipped world)
                     scan: str = 'fused',        # the Mamba's training scan (`scan.SCANS`): 'fused' (the fastest on a CPU),
-                                                # 'sequential' (trained the shipped models), 'inline' or 'chunked'
+                                                # 'sequential' (trained the first models), 'inline' or 'chunked'
                     chunk: int = 8              # positions per chunk of the chunked scan
                    ):
     r"""Train one toy model on every fact × training template, plus `tasks` (object-token loss). Returns (model,
@@ -215,10 +215,10 @@ TOY_RECIPE = dict(   # each architecture's recipe, chosen by the sweep below: `t
     mamba=dict(batch_size=64, max_epochs=24, lr=3e-3, schedule='cosine', warmup=200, batching='sorted', target_acc=None),
     gpt2=dict(batch_size=128, max_epochs=40, lr=1e-3, schedule='cosine', warmup=200, batching='sorted', target_acc=None,
               n_inner=128))
-SHIPPED_RECIPE = dict(   # the recipe the shipped models were trained with (the defaults of `train_toy_model`), on the
+FIRST_RECIPE = dict(   # the recipe of the first toy models (commit 0c3b578; the defaults of `train_toy_model`), on the
     mamba=dict(batch_size=64, max_epochs=22, scan='sequential'),   # legacy in-context layout
     gpt2=dict(batch_size=128, max_epochs=60))
-RECIPES = dict(toy=TOY_RECIPE, shipped=SHIPPED_RECIPE)   # `train_toy_models(recipe=...)`, `train-toy --recipe`
+RECIPES = dict(toy=TOY_RECIPE, first=FIRST_RECIPE)   # `train_toy_models(recipe=...)`, `train-toy --recipe`
 TOY_BATCH = {k: r['batch_size'] for k, r in TOY_RECIPE.items()}    # batch sizes of the recipe
 TOY_EPOCHS = {k: r['max_epochs'] for k, r in TOY_RECIPE.items()}   # epoch budgets of the recipe
 
@@ -240,12 +240,12 @@ def train_toy_models(out_dir=None,        # folder that receives toy-mamba/ and 
                      mixture=True,        # also train on the task mixture, drawn afresh every epoch (True: `task_mixture`'s
                                           # defaults, a dict of its arguments, or False for single facts only)
                      jobs: int = 1,       # train this many models at once, each in its own process
-                     recipe='toy',        # a name of `RECIPES` ('toy' or 'shipped'), or a dict of arguments per kind
+                     recipe='toy',        # a name of `RECIPES` ('toy' or 'first'), or a dict of arguments per kind
                      **kw                 # passed on to `train_toy_model` (d_model, n_layer, lr, max_epochs, threads, tasks, world, ...)
                     ) -> dict:
     """Retrain the toy Mamba and GPT-2 from scratch; returns {'toy-mamba': metrics, 'toy-gpt2': metrics}, or with
     `seeds` {'toy-mamba@0': metrics, ...}. Each run is bit for bit reproducible from its seed (at one thread).
-    `recipe='toy'` is `TOY_RECIPE`, the one the recipe sweep chose; 'shipped' is `SHIPPED_RECIPE`, the shipped models'
+    `recipe='toy'` is `TOY_RECIPE`, the one the recipe sweep chose; 'first' is `FIRST_RECIPE`, the first toy models'
     own, and takes the legacy in-context layout unless `mixture` names a layout."""
     recipe, mixture = _recipe(recipe, mixture)
     if seeds is None:
@@ -257,10 +257,10 @@ def train_toy_models(out_dir=None,        # folder that receives toy-mamba/ and 
                        out, mixture, jobs, recipe, progress=progress, **kw)
 
 def _recipe(recipe, mixture) -> tuple:
-    "(kind -> arguments, mixture) for a recipe name or dict; 'shipped' also takes the legacy in-context layout unless `mixture` names one."
+    "(kind -> arguments, mixture) for a recipe name or dict; 'first' also takes the legacy in-context layout unless `mixture` names one."
     if isinstance(recipe, str):
         if recipe not in RECIPES: raise ValueError(f'recipe must be one of {list(RECIPES)} or a dict kind -> arguments, got {recipe!r}')
-        if recipe == 'shipped' and mixture is True: mixture = dict(in_context_layout='legacy')
+        if recipe == 'first' and mixture is True: mixture = dict(in_context_layout='legacy')
         recipe = RECIPES[recipe]
     if not isinstance(recipe, dict) or not all(isinstance(v, dict) for v in recipe.values()):
         raise ValueError(f'recipe must be one of {list(RECIPES)} or a dict kind -> arguments, got {recipe!r}')
