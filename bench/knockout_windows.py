@@ -8,6 +8,9 @@ window ('conv') and both, the toy GPT-2 through its attention edges ('attn'). Wr
 recomputes as a check).
 
     python bench/knockout_windows.py --facts 40 --out nbs/data/knockout_windows.json   # from the repository root
+
+With `--seed S` the same for the twins of seed S of the recipe in the user's model cache (`toy-mamba@S`, `toy-gpt2@S`,
+which `bench/train_seeds.py` trains), into nbs/data/seed_knockout/knockout_windows@S.json (the shipped pair is seed 0).
 """
 import argparse, datetime, json, sys, time, warnings
 from pathlib import Path
@@ -33,14 +36,19 @@ def spread_facts():
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--facts', type=int, default=40, help='facts (that both models get right) to average over')
-    ap.add_argument('--out', default='nbs/data/knockout_windows.json')
+    ap.add_argument('--out', default=None, help='default: nbs/data/knockout_windows.json, or with --seed '
+                                                'nbs/data/seed_knockout/knockout_windows@SEED.json')
     ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--seed', type=int, default=None, help='the twins of this seed of the recipe (default: the shipped pair)')
     a = ap.parse_args(argv)
+    sfx = '' if a.seed is None else f'@{a.seed}'
+    a.out = a.out or ('nbs/data/knockout_windows.json' if a.seed is None else f'nbs/data/seed_knockout/knockout_windows{sfx}.json')
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     if a.facts < 1: ap.error('--facts must be at least 1')
     torch.set_num_threads(a.threads)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        models = {'toy-mamba': load_model('toy-mamba', device='cpu'), 'toy-gpt2': load_model('toy-gpt2', device='cpu')}
+        models = {'toy-mamba': load_model('toy-mamba' + sfx, device='cpu'), 'toy-gpt2': load_model('toy-gpt2' + sfx, device='cpu')}
     def pred(mt, prompt):
         with torch.no_grad():
             return int(mt.model(torch.tensor([mt.tokenizer(prompt)['input_ids']])).logits[0, -1].argmax())
@@ -49,7 +57,7 @@ def main(argv=None):
     facts = [r for r in cand if all(mt.tokenizer.decode([pred(mt, r['prompt'])]).strip() == r['attribute'] for mt in models.values())][:a.facts]
     t0 = time.perf_counter()
     out = dict(command='python bench/knockout_windows.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
-               date=datetime.date.today().isoformat(), torch=torch.__version__, threads=a.threads,
+               date=datetime.date.today().isoformat(), torch=torch.__version__, threads=a.threads, seed=a.seed,
                windows=list(range(1, 9)), sources=list(SOURCES), models=[])
     f0 = facts[0]
     first = dict(prompt=f0['prompt'], subject=f0['subject'], answer_ids={n: pred(mt, f0['prompt']) for n, mt in models.items()})
