@@ -126,7 +126,6 @@ def main(argv=None):
     warnings.simplefilter('ignore')
     from mamba_mediation.scan import _scan_fn
     load_before = os.getloadavg()
-    first = FIRST_RUNS
     variants = {v: _scan_fn(v) for v in ('sequential', 'inline', 'fused')} | {f'chunked-{c}': _scan_fn('chunked', c) for c in a.chunks}
     variants[FLOOR] = lambda dt, A, u, B, C: u * (B * C).sum(-1, keepdim=True)
     scan_alone = time_scans(variants, a.scan_reps)
@@ -182,8 +181,8 @@ def main(argv=None):
     # projection of the full recipe: the epoch's projected CPU time x the first runs' epochs
     proj = {}
     for v in variants:
-        mam = epoch_s[v] * first['mamba']['epochs'] / 60
-        gp = epoch_s['gpt2'] * first['gpt2']['epochs'] / 60 if gpt else None
+        mam = epoch_s[v] * FIRST_RUNS['mamba']['epochs'] / 60
+        gp = epoch_s['gpt2'] * FIRST_RUNS['gpt2']['epochs'] / 60 if gpt else None
         pair = max(mam, gp) if gp is not None else mam
         proj[v] = dict(mamba_min=mam, gpt2_min=gp, pair_min=pair, sweep_3_seeds_min=3 * pair,
                        pair_target_met=pair <= TARGET_PAIR_MIN, sweep_target_met=3 * pair <= TARGET_SWEEP_MIN)
@@ -201,7 +200,7 @@ def main(argv=None):
               f"{1.0 if v == 'sequential' else speedup[v]:.2f}x | {proj[v]['mamba_min']:.0f} | {proj[v]['pair_min']:.0f} |")
     # the same from the first runs' recorded wall times (sequential scan, one thread each, the pair at once): the load of
     # this run cancels out of the ratio
-    rec = {k: first[k]['wall_time_s'] / 60 for k in ('mamba', 'gpt2')}
+    rec = {k: FIRST_RUNS[k]['wall_time_s'] / 60 for k in ('mamba', 'gpt2')}
     from_recorded = {}
     for v in variants:
         mam = rec['mamba'] * epoch_s[v] / epoch_s['sequential']
@@ -263,7 +262,7 @@ def main(argv=None):
                     scan_reps=a.scan_reps, scan_alone_cpu_s=scan_alone, scan_alone_speedup=scan_speedup, scan_alone_speedup_vs_inline=scan_speedup_vs_inline,
                     mamba=row, gpt2=gpt, speedup_cpu=speedup, speedup_vs_inline_cpu=speedup_vs_inline, best_chunked=best, floor=FLOOR, projection=proj, from_recorded=from_recorded,
                     recorded_min=rec,
-                    shipped_epochs={k: r['epochs'] for k, r in first.items()}, epoch_tokens=epoch_tokens,
+                    shipped_epochs={k: r['epochs'] for k, r in FIRST_RUNS.items()}, epoch_tokens=epoch_tokens,
                     targets_min=dict(pair=TARGET_PAIR_MIN, sweep_3_seeds=TARGET_SWEEP_MIN), verdict=verdict, why=why,
                     recipe_projection=rp,
                     batching=batching)

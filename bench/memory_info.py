@@ -25,7 +25,7 @@ from mamba_mediation.load import load_model
 from mamba_mediation.tasks import long_range_prompts, EVAL_DISTANCES
 from mamba_mediation.world import WORLD
 from mamba_mediation.roles import probe_predictions, majority_predictions, bootstrap_mean
-from mamba_mediation.memory import last_token_reads, swapped_prompts, swap_gaps, _answer_token, memory_cost, memory_crossover
+from mamba_mediation.memory import last_token_reads, swapped_prompts, swap_gaps, _answer_token, memory_cost, memory_crossover, position_limit
 
 N_PROMPTS = 200  # prompts per distance for accuracy and the swap gap
 PROBE_RELATIONS = ('continent', 'animal_class')  # few answers each: a probe can learn them (every fact of both, per distance)
@@ -43,8 +43,8 @@ def probe_prompts(n):
 
 def fits(mt, ps):
     "Which prompts fit the model's positions (a GPT-2 has as many learned positions as its own evaluation draw's longest prompt)."
-    n_pos = getattr(mt.model.config, 'n_positions', None)
-    return np.array([n_pos is None or len(mt.tokenizer(p['prompt'])['input_ids']) <= n_pos for p in ps])
+    lim = position_limit(mt)
+    return np.array([lim is None or len(mt.tokenizer(p['prompt'])['input_ids']) <= lim for p in ps])
 
 
 def main(argv=None):
