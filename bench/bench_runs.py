@@ -8,7 +8,7 @@ CPU (default): facts per minute on the fact world with the toy Mamba and the kin
   * the overhead of the store: the same units traced in this process into a store (`run_facts`) and into memory
     (`trace_unit` in a loop, nothing written).
 
-    python bench/bench_runs.py                      # 4 facts x 4 kinds, 10 samples; writes nbs/runs_bench.json
+    python bench/bench_runs.py                      # 4 facts x 4 kinds, 10 samples; into nbs/runs_bench.json (its other section kept)
 
 GPU (where one is lent): random-weight models of the published shapes, float32 and bfloat16, seconds per fact for each
 kind, rows per batched forward, peak memory, and the projected time of all of known_1000 (1,209 facts):
@@ -160,8 +160,9 @@ def main(argv=None):
         shutil.rmtree(tmp, ignore_errors=True)
     path = a.json or (None if a.gpu else str(Path(__file__).resolve().parent.parent / 'nbs' / 'runs_bench.json'))
     print(json.dumps(res, indent=1))
-    if path:
-        Path(path).write_text(json.dumps(res, indent=1) + '\n')
+    if path:   # merged into the file: a CPU run keeps its GPU section and the other way round
+        old = json.loads(Path(path).read_text()) if Path(path).exists() else {}
+        Path(path).write_text(json.dumps(old | res, indent=1) + '\n')
         print(f"wrote {path}")
 
 

@@ -223,10 +223,15 @@ def peak_distribution(cells: dict,  # one model of `load_cells`
                       kind: str,  # the kind whose AIE peaks
                       groups: Sequence[str],  # the token groups searched (the peak is over (group, layer))
                       n_boot: int = 200, seed: int = 0,
+                      fixed: np.ndarray | None = None,  # bool [groups, layers]: cells the method fixes (`construction_groups`), never a peak
                       ) -> dict:  # peak (group, layer) of the mean, its AIE, and the share of bootstrap resamples picking each (group, layer)
     "Where the AIE of a kind peaks over the facts, and how often a bootstrap resample of the facts puts the peak at each (group, layer)."
     E = np.stack([np.stack([np.nanmean(v, 0) if len(v) else np.full(cells['kinds'][kind].shape[2], np.nan) for v in group_cells(cells, kind, g)])
                   for g in groups], 1)  # [facts, groups, layers]: each fact's mean effect over the group's positions
+    if fixed is not None:
+        fixed = np.asarray(fixed, bool)
+        if fixed.shape != E.shape[1:]: raise ValueError(f"fixed has shape {fixed.shape}; the cells searched are [groups, layers] = {E.shape[1:]}")
+        E = np.where(fixed, np.nan, E)
     def peak(w):
         n = (w[:, None, None] * np.isfinite(E)).sum(0)
         m = np.where(n > 0, (w[:, None, None] * np.nan_to_num(E)).sum(0) / np.maximum(n, 1), -np.inf)
