@@ -189,18 +189,28 @@ def _kinds(text: str | None) -> list | None:
     return [None if k in ('resid', 'residual', 'None') else k for k in ks]
 
 
-def _summary(result) -> str:
-    "One paragraph on a residual-stream trace: clean and corrupted p, and where restoring helps most."
+def _measured(result, values):
+    "`values` [tokens, layers] with NaN where the method fixes the cell (`localize.trace_mask`): never reported as a best cell."
     import numpy as np
+    from mamba_mediation.localize import trace_mask
+    return np.where(trace_mask(result), np.nan, values)
+
+
+def _summary(result) -> str:
+    "One paragraph on a residual-stream trace: clean and corrupted p, and where restoring helps most (cells fixed by the method left out)."
+    import numpy as np
+    s = _measured(result, result.scores)
     def best(t):
-        l = int(np.nanargmax(result.scores[t]))
+        if not np.isfinite(s[t]).any(): return f"token {t} {result.input_tokens[t]!r}: every layer fixed by the method"
+        l = int(np.nanargmax(s[t]))
         return f"token {t} {result.input_tokens[t]!r}, layer {l}: p = {result.scores[t, l]:.3f}"
-    e = result.subject_range[1] - 1
+    e, last = result.subject_range[1] - 1, len(result.input_tokens) - 1
     return (f"{result.model}: {result.prompt!r} -> {result.answer!r}\n"
             f"  p(answer) clean {result.high_score:.3f}, subject corrupted {result.low_score:.3f} "
             f"({_noise_words(result.corruption)})\n"
             f"  restoring the residual stream at one (token, layer), best at the last subject token: {best(e)}\n"
-            f"                                                     best at the last token: {best(len(result.input_tokens) - 1)}")
+            f"                                                     best at the last token: {best(last)}"
+            + (f" (layer {result.n_layers - 1} there is the output itself, p = clean by construction)" if np.isnan(s[last, -1]) else ''))
 
 
 def _noise_words(c: dict) -> str:
@@ -210,10 +220,10 @@ def _noise_words(c: dict) -> str:
 
 
 def _level_line(result) -> str:
-    "Where restoring one level brings back most of the answer (relative recovery)."
+    "Where restoring one level brings back most of the answer (relative recovery), among the cells the method does not fix."
     import numpy as np
     from mamba_mediation.job import _level_label
-    rec = result.recovery
+    rec = _measured(result, result.recovery)   # the cells the method fixes left out (the stream's output cell, layer 0 of a mixer)
     if not np.isfinite(rec).any(): return f"  {_level_label(result.kind):>16}: no recovery measured (clean p = corrupted p)"
     t, l = np.unravel_index(np.nanargmax(rec), rec.shape)
     return f"  {_level_label(result.kind):>16}: best recovery {rec[t, l]:5.2f} at token {t} {result.input_tokens[t]!r}, layer {l}"
