@@ -15,8 +15,8 @@ from .corrupt import DEFAULT_NOISE, as_mt, as_corruption, collect_embedding_std,
 from .trace import TraceResult, calculate_hidden_flow, KIND_LABELS, KIND_CMAPS, _kname, _spaced
 
 # %% auto #0
-__all__ = ['TOKEN_GROUPS', 'GROUP_COLORS', 'token_groups', 'AIEResult', 'average_indirect_effect', 'aie_from_results', 'plot_aie',
-           'plot_aie_heatmap', 'record_fields']
+__all__ = ['TOKEN_GROUPS', 'GROUP_COLORS', 'token_groups', 'group_means', 'AIEResult', 'average_indirect_effect',
+           'aie_from_results', 'plot_aie', 'plot_aie_heatmap', 'record_fields']
 
 # %% ../nbs/02a_aie.ipynb #29e43147
 TOKEN_GROUPS = ('first subject token', 'middle subject tokens', 'last subject token', 'first subsequent token',
@@ -37,6 +37,17 @@ def token_groups(n_tokens: int,  # prompt length
     g['further tokens'] = list(range(e + 1, last))
     if e - 1 != last: g['last token'] = [last]
     return g
+
+
+def group_means(values: np.ndarray,  # [tokens, ...]: one prompt's values per token (an indirect effect [tokens, layers], a recovery, …)
+                subject_range: tuple[int, int],  # [start, end) of the subject
+                ) -> np.ndarray:  # [6, ...]: each group's mean over its positions, NaN for a group the prompt lacks
+    "One prompt's values averaged over each of ROME's six token groups (`token_groups`), in the order of `TOKEN_GROUPS`."
+    values = np.asarray(values, dtype=float)
+    out = np.full((len(TOKEN_GROUPS),) + values.shape[1:], np.nan)
+    for i, pos in enumerate(token_groups(len(values), subject_range).values()):
+        if pos: out[i] = values[pos].mean(0)
+    return out
 
 
 def _record(r) -> tuple[str, str, str | None]:

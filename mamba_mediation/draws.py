@@ -13,7 +13,7 @@ import numpy as np
 from .corrupt import (Corruption, as_mt, find_subject_range, fact_seed, collect_embedding_std, _token_spans,
                                      _fact_fields)
 from .trace import calculate_hidden_flow
-from .aie import TOKEN_GROUPS, GROUP_COLORS, token_groups
+from .aie import TOKEN_GROUPS, GROUP_COLORS, group_means
 from .localize import depth_fraction, construction_groups
 
 
@@ -115,10 +115,7 @@ def draw_aie(mt,  # `ModelAndTokenizer`
                 warnings.simplefilter('ignore')
                 t = calculate_hidden_flow(mt, p, s, samples=samples, noise=c, kind=kind, window=window, answer=a)
             if not t.correct_prediction: break
-            ie = t.indirect_effect
-            for g, pos in token_groups(len(t.input_tokens), t.subject_range).items():
-                if pos: e[d, TOKEN_GROUPS.index(g)] = ie[pos].mean(0)
-            lo[d] = t.low_score
+            e[d], lo[d] = group_means(t.indirect_effect, t.subject_range), t.low_score
         if not t.correct_prediction: skipped += 1; continue
         eff.append(e); low.append(lo); high.append(t.high_score); prompts.append(p)
     if not eff: raise ValueError(f"{mt.name} gets none of the {len(records)} facts right" + (" with a donor" if donors is not None else ''))

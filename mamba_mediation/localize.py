@@ -17,7 +17,7 @@ from .corrupt import (DEFAULT_NOISE, as_mt, find_subject_range, corrupt_embeddin
                                      collect_embedding_std)
 from .trace import calculate_hidden_flow, check_prompt, TraceResult, KIND_LABELS, LayerStack, layer_window
 from .world import fact_records
-from .aie import (average_indirect_effect, token_groups, TOKEN_GROUPS, GROUP_COLORS, AIEResult,
+from .aie import (average_indirect_effect, token_groups, group_means, TOKEN_GROUPS, GROUP_COLORS, AIEResult,
                                  record_fields)
 from .ssm_state import (STATE_KINDS, KIND_NAMES, trace_ssm_state, state_aie, block_forward, conv_context)
 
@@ -453,9 +453,7 @@ def recovery_from_traces(results: Sequence[TraceResult],  # traces of one model 
     L = kept[0].n_layers
     x = np.full((len(kept), len(TOKEN_GROUPS), L), np.nan)
     for j, r in enumerate(kept):
-        rec = (r.scores - r.low_score) / (r.high_score - r.low_score)
-        for i, pos in enumerate(token_groups(len(r.input_tokens), r.subject_range).values()):
-            if pos: x[j, i] = rec[pos].mean(0)
+        x[j] = group_means((r.scores - r.low_score) / (r.high_score - r.low_score), r.subject_range)
     idx = np.random.default_rng(seed).integers(0, len(x), (n_boot, len(x)))
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', RuntimeWarning)  # a group no fact has: NaN, as in the AIE
