@@ -395,7 +395,7 @@ def table_width(table: str) -> int:
 def readability(site: Path, chapters: set | None = None) -> list[str]:
     """What does not read at the site's column width, one line each: figures (from what `figure_check` measured when the
     notebook drew them: text smaller than `figure_check.MIN_TEXT_PX` at the size shown, piled-up labels, legends over
-    data), tables wider than the text column, `-0.0` printed, and chapter pages (`chapters`: names, default every page
+    data), tables wider than the text column, `-0.0` (or `-0%`) printed, and chapter pages (`chapters`: names, default every page
     but the index) with more than `MAX_CODE_SHARE` of their text in code."""
     out = []
     for p in _pages(site):
@@ -414,7 +414,7 @@ def readability(site: Path, chapters: set | None = None) -> list[str]:
                 out.append(f'{p.name}: table {n} ({cols} columns) is about {w} px wide, wider than the text column '
                            f'({COLUMN} px): fewer or narrower columns, key columns first')
         outputs = '\n'.join(_text(o.group(0)) for o in OUTPUT.finditer(_visible(main)))
-        for m in re.finditer(r'(?<![\w.])-0\.0+(?![\d])', outputs):
+        for m in re.finditer(r'(?<![\w.])[-−]0(?:\.0+%?|%)(?![\d])', outputs):   # -0.00, -0.0%, −0%: zero printed with a sign
             out.append(f'{p.name}: -0.0 printed: ...{outputs[max(0, m.start() - 40):m.end() + 20]}...')
             break
         share = code_share(text)

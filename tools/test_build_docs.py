@@ -186,6 +186,12 @@ def test_readability():
         test_eq(len(b), 4)
         assert any('legend covers data' in f for f in found) and any('table 1 (16 columns)' in f for f in found)
         assert any('-0.0 printed' in f for f in found) and any('of the text is code' in f for f in found), found
+    # a share that rounds to zero printed with its sign is found too (−0% in prose); 0% and a real -0.01 are not
+    for text, bad in (('a share of -0% [-1%, 1%]', True), ('a share of −0.0% here', True), ('shares 0% and -0.01 and -0.5%', False)):
+        with tempfile.TemporaryDirectory() as d:
+            (Path(d) / 'c.html').write_text(page(f'<main class="content"><p>text</p><div class="cell-output cell-output-stdout">'
+                                                 f'<pre><code>{text}</code></pre></div></main>'))
+            test_eq(any('-0.0 printed' in f for f in bd.readability(Path(d))), bad)
 
 
 def test_slow_cells():
