@@ -70,7 +70,7 @@ MOVED = {  # old module -> {name: the module it lives in now ('module.new_name' 
 # %% ../nbs/90_moved.ipynb #a3c69bff
 def moved_attr(module: str,  # the old module's `__name__` (`mamba_mediation.trace`)
                name: str):   # the name asked for
-    """What the old module's `__getattr__` returns: the object `name` from the module it moved to (`MOVED`: the module,
+    """What the old module's `def __getattr__` returns: the object `name` from the module it moved to (`MOVED`: the module,
     or `module.new_name` for a name that was renamed as well), with a
     `DeprecationWarning` that names the new path; an `AttributeError`, as Python gives, for a name that did not move."""
     pkg, _, old = module.rpartition('.')
