@@ -18,7 +18,7 @@ from .scan import SCANS, _scan_inline, _scan_chunked, _check_scan, _chunked, _sc
 
 # %% auto #0
 __all__ = ['BATCHINGS', 'TOY_RECIPE', 'FIRST_RECIPE', 'RECIPES', 'TOY_BATCH', 'TOY_EPOCHS', 'train_toy_model', 'train_toy_models',
-           'train_ladder']
+           'train_ladder', 'seeded_json', 'seeds_apart']
 
 # %% ../nbs/05b_train.ipynb #8816367e
 def _make_model(kind: str, tokenizer, seed: int = 0, d_model: int = 128, n_layer: int = 8, n_positions: int = 64,
@@ -325,3 +325,20 @@ def train_ladder(names=None,        # names of `LADDER` to train (default: `SHIP
     return _train_many({seed_path(f'{n}@{s}').name: LADDER[n] | dict(seed=s) for s in _seed_list(seeds) for n in names},
                        out, mixture, jobs, recipe, **kw)
 
+
+# %% ../nbs/05b_train.ipynb #370beb4d
+def seeded_json(shipped,  # the shipped pair's saved run (seed 0), e.g. nbs/data/memory_info.json
+                folder,   # where the other seeds' runs are, each named STEM@SEED.json after the shipped file's stem
+                ) -> dict:  # training seed -> the parsed run, in seed order
+    "A chapter's saved run for every training seed of the recipe: seed 0 the shipped pair's file, seed S `folder/STEM@S.json`."
+    shipped, folder = Path(shipped), Path(folder)
+    runs = {int(p.stem.rpartition('@')[2]): p for p in folder.glob(f'{shipped.stem}@*.json')}
+    return {0: json.loads(shipped.read_text())} | {s: json.loads(runs[s].read_text()) for s in sorted(runs)}
+
+
+def seeds_apart(a,  # one number over the seeds of the first architecture
+                b,  # the same number over the seeds of the second
+                names: tuple = ('Mamba', 'GPT-2'),  # the two architectures, in the order of a and b
+                ) -> str | None:  # the name whose every seed is above every seed of the other; None where they overlap
+    "Which architecture's seeds all lie above the other's (a complete separation), or None."
+    return names[0] if min(a) > max(b) else names[1] if min(b) > max(a) else None
